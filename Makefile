@@ -1,0 +1,46 @@
+# The README's two commands.  Everything else is CMake's (CMakeLists.txt).
+#
+#   make run    install what is missing, build, start glossd on ./var/
+#   make test   install, build (plain and ASan+UBSan), check format, run ctest
+
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD   ?= build
+ASAN    ?= build-asan
+DATA    ?= var
+
+.PHONY: all deps build build-asan run test test-plain test-asan format \
+	format-check clean
+
+all: build
+
+deps:
+	@./tools/install-deps
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DGLOSS_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN) -j $(JOBS)
+
+run: build
+	@mkdir -p $(DATA)
+	./$(BUILD)/glossd --data $(DATA)
+
+test: format-check test-plain test-asan
+
+test-plain: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-asan: build-asan
+	cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check: deps
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN)

@@ -1,0 +1,95 @@
+/*
+ * cli: what every `gloss` verb shares: the common options, the connection,
+ * calling glossd and reporting its errors, and output for people or --json.
+ */
+#ifndef GLOSS_CLI_H
+#define GLOSS_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "gloss/v1/gloss.pb-c.h"
+#include "rpc.h"
+
+struct cli {
+	const char *url;
+	unsigned timeout_ms;
+	char *author; /* char *: it goes into a protobuf-c string field */
+	bool json;
+	bool tty; /* stdout is a terminal: colour and progress allowed */
+	struct rpc_client *rpc;
+};
+
+/* The long options every verb takes, for its getopt_long table. */
+#define CLI_COMMON_OPTIONS                                   \
+	{ "socket", required_argument, NULL, CLI_OPT_SOCKET }, \
+	    { "json", no_argument, NULL, CLI_OPT_JSON },       \
+	    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT }, \
+	    { "as", required_argument, NULL, CLI_OPT_AS },     \
+	    { "help", no_argument, NULL, 'h' }
+
+enum {
+	CLI_OPT_SOCKET = 256,
+	CLI_OPT_JSON,
+	CLI_OPT_TIMEOUT,
+	CLI_OPT_AS,
+	CLI_OPT_VERB, /* verbs number their own long-only options from here */
+};
+
+/* Settings from the environment and defaults, before any flag. */
+void cli_init(struct cli *cli);
+
+/* Applies common option ch; returns false if ch is not one. */
+bool cli_common_option(struct cli *cli, int ch, char *arg);
+
+/* A verb's options: `verb` names it in messages, `usage` is its help. */
+struct cli_verb {
+	const char *name;
+	const char *usage;
+};
+
+/*
+ * getopt_long over argv with the verb's long options (which must include
+ * CLI_COMMON_OPTIONS) and short options; handles the common ones and
+ * --help itself, exits 2 on a bad option, and returns the next verb
+ * option, or -1 at the end (optind then indexes the operands).
+ */
+int cli_getopt(struct cli *cli, const struct cli_verb *v, int argc,
+    char **argv, const char *shortopts, const struct option *longopts);
+
+/* Prints "gloss: ..." on stderr and exits 1. */
+void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* Prints the verb's usage on stderr, with a reason, and exits 2. */
+void cli_usage_die(const struct cli_verb *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+/* Parses a whole decimal number in [lo, hi] or dies naming flag. */
+long cli_number(const char *flag, const char *arg, long lo, long hi);
+
+/*
+ * Sends q to glossd (connecting first if needed) and returns the OK reply,
+ * which the caller frees with rpc_reply_free().  Returns NULL with the
+ * error printed ("gloss: article 'x' not found") if glossd refused it, or
+ * exits 1 if no reply came.
+ */
+Gloss__V1__Reply *cli_call(struct cli *cli, Gloss__V1__Request *q);
+
+/* As cli_call(), but exits 1 on any error. */
+Gloss__V1__Reply *cli_call_or_die(struct cli *cli, Gloss__V1__Request *q);
+
+/* Prints m as one line of proto3 JSON on stdout. */
+void cli_print_json(const ProtobufCMessage *m);
+
+/* Closes the connection. */
+void cli_fini(struct cli *cli);
+
+/* The verbs, one function each, in cmd_*.c. */
+int cmd_import(struct cli *cli, int argc, char **argv);
+int cmd_articles(struct cli *cli, int argc, char **argv);
+int cmd_show(struct cli *cli, int argc, char **argv);
+int cmd_rm_article(struct cli *cli, int argc, char **argv);
+int cmd_info(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,64 @@
+/* cmd_info: the `info` verb: what the daemon is and how it fares. */
+#include <inttypes.h>
+
+#include "cli.h"
+
+static const struct cli_verb info_verb = { "info",
+	"usage: gloss info [options]\n"
+	"\n"
+	"Shows glossd's version, data folder, listeners, uptime, database sizes\n"
+	"and counters.\n"
+	"\n"
+	"      --json      as one JSON object\n"
+	"      --socket URL, --timeout MS\n" };
+
+static void
+info_print(const Gloss__V1__GetServerInfoResponse *r)
+{
+	printf("glossd %s (%s)\n", r->version, r->protocol);
+	printf("data folder    %s\n", r->data_dir);
+	for (size_t i = 0; i < r->n_listen; i++)
+		printf("listening on   %s\n", r->listen[i]);
+	printf("uptime         %" PRIu64 " s\n", r->uptime_ms / 1000);
+	printf("workers        %" PRIu32 "\n", r->workers);
+	printf("articles       %" PRIu64 "\n", r->article_count);
+	printf("last change    %" PRIu64 "\n", r->last_seq);
+	printf("map            %" PRIu64 " MiB used of %" PRIu64 " MiB; file %"
+	       PRIu64 " MiB\n",
+	    r->map_used >> 20, r->map_size >> 20, r->file_size >> 20);
+	printf("limits         request %" PRIu32 " bytes, article %" PRIu32
+	       " bytes\n",
+	    r->max_request_bytes, r->max_article_bytes);
+	printf("served         %" PRIu64 " requests; %" PRIu64
+	       " writes in %" PRIu64 " commits; %" PRIu64 " records read\n",
+	    r->requests_served, r->writes_committed, r->commits,
+	    r->records_read);
+	for (size_t i = 0; i < r->n_databases; i++)
+		printf("  %-14s %10" PRIu64 " entries %8" PRIu64 " pages\n",
+		    r->databases[i]->name, r->databases[i]->entries,
+		    r->databases[i]->pages);
+}
+
+int
+cmd_info(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_OPTIONS,
+		{ NULL, 0, NULL, 0 } };
+	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
+	Gloss__V1__GetServerInfoRequest gi = GLOSS__V1__GET_SERVER_INFO_REQUEST__INIT;
+	Gloss__V1__Reply *r;
+
+	while (cli_getopt(cli, &info_verb, argc, argv, "h", longopts) != -1)
+		;
+	if (optind < argc)
+		cli_usage_die(&info_verb, "unexpected '%s'", argv[optind]);
+	q.body_case = GLOSS__V1__REQUEST__BODY_GET_SERVER_INFO;
+	q.get_server_info = &gi;
+	r = cli_call_or_die(cli, &q);
+	if (cli->json)
+		cli_print_json(&r->get_server_info->base);
+	else
+		info_print(r->get_server_info);
+	rpc_reply_free(r);
+	return 0;
+}

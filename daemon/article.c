@@ -1,0 +1,428 @@
+/*
+ * article: the handlers of the *Article methods: what makes an article
+ * valid, how it joins a translation group, how it is tombstoned.  Reads and
+ * writes go through store.h only.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "hash.h"
+#include "method.h"
+#include "page.h"
+#include "store.h"
+#include "text.h"
+
+#define ARTICLE_ID_MAX       128
+#define ARTICLE_TITLE_MAX    1024
+#define ARTICLE_URL_MAX      2048
+#define ARTICLE_META_MAX     64
+#define ARTICLE_META_KEY_MAX 128
+#define ARTICLE_META_VAL_MAX 4096
+
+/* 1-128 of [A-Za-z0-9._-], starting with a letter or digit. */
+static bool
+article_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > ARTICLE_ID_MAX || !isalnum((unsigned char)id[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)id[i]) && strchr("._-", id[i]) == NULL)
+			return false;
+	return true;
+}
+
+/* A BCP 47 tag's shape: a 2-8 letter language, then 1-8 alphanumeric
+ * subtags ("pt", "pt-BR", "zh-Hant-TW", "ar-001"). */
+static bool
+article_language_valid(const char *tag)
+{
+	size_t i = 0, n;
+
+	while (isalpha((unsigned char)tag[i]))
+		i++;
+	if (i < 2 || i > 8)
+		return false;
+	while (tag[i] == '-') {
+		tag += i + 1;
+		for (n = 0; isalnum((unsigned char)tag[n]); n++)
+			;
+		if (n < 1 || n > 8)
+			return false;
+		i = n;
+	}
+	return tag[i] == '\0';
+}
+
+static enum status
+article_check_meta(struct call *c, const Gloss__V1__Article *a)
+{
+	if (strlen(a->title) > ARTICLE_TITLE_MAX)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "article.title",
+		    "title is %zu bytes; the limit is %d", strlen(a->title),
+		    ARTICLE_TITLE_MAX);
+	if (strlen(a->source_url) > ARTICLE_URL_MAX)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		    "article.source_url", "source_url is over %d bytes",
+		    ARTICLE_URL_MAX);
+	if (a->n_metadata > ARTICLE_META_MAX)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		    "article.metadata", "%zu metadata entries; the limit is %d",
+		    a->n_metadata, ARTICLE_META_MAX);
+	for (size_t i = 0; i < a->n_metadata; i++) {
+		const char *k = a->metadata[i]->key, *v = a->metadata[i]->value;
+		if (k[0] == '\0' || strlen(k) > ARTICLE_META_KEY_MAX ||
+		    strlen(v) > ARTICLE_META_VAL_MAX)
+			return call_field_error(c, STATUS_INVALID_ARGUMENT,
+			    "article.metadata",
+			    "metadata key '%.40s': keys are 1-%d bytes, values "
+			    "at most %d",
+			    k, ARTICLE_META_KEY_MAX, ARTICLE_META_VAL_MAX);
+	}
+	return STATUS_OK;
+}
+
+static enum status
+article_check(struct call *c, const Gloss__V1__Article *a)
+{
+	size_t n = strlen(a->text);
+
+	if (a->id[0] != '\0' && !article_id_valid(a->id))
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "article.id",
+		    "article id '%.140s' is not 1-%d of A-Z a-z 0-9 . _ - "
+		    "starting with a letter or digit",
+		    a->id, ARTICLE_ID_MAX);
+	if (!article_language_valid(a->language))
+		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		    "article.language",
+		    "language '%.40s' is not a BCP 47 tag such as 'pt' or "
+		    "'pt-BR'",
+		    a->language);
+	if (n == 0)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "article.text",
+		    "the article's text is empty");
+	if (n > c->env->max_article_bytes)
+		return call_field_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "article.text",
+		    "the text is %zu bytes; this glossd takes articles of at "
+		    "most %zu bytes",
+		    n, c->env->max_article_bytes);
+	return article_check_meta(c, a);
+}
+
+/* A readable id for an article sent without one: the title's ASCII words,
+ * or the language, and random hex so that two never collide. */
+static char *
+article_make_id(struct call *c, const Gloss__V1__Article *a)
+{
+	char slug[49], hex[13];
+	uint8_t rnd[6];
+	size_t n = 0;
+
+	for (const char *p = a->title; *p != '\0' && n < sizeof(slug) - 1; p++) {
+		if (isalnum((unsigned char)*p))
+			slug[n++] = (char)tolower((unsigned char)*p);
+		else if (n > 0 && slug[n - 1] != '-')
+			slug[n++] = '-';
+	}
+	while (n > 0 && slug[n - 1] == '-')
+		n--;
+	slug[n] = '\0';
+	if (hash_random(rnd, sizeof(rnd)) != 0)
+		return NULL;
+	hash_hex(rnd, sizeof(rnd), hex);
+	return call_printf(c, "%s-%s", n > 0 ? slug : a->language, hex);
+}
+
+/* Joins `a` to the group of the article it translates. */
+static enum status
+article_join_group(struct call *c, Gloss__V1__Article *a)
+{
+	Gloss__V1__Article *orig;
+	enum status s;
+
+	if (a->translation_of[0] == '\0') {
+		a->group = a->id;
+		return STATUS_OK;
+	}
+	if (strcmp(a->translation_of, a->id) == 0)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		    "article.translation_of",
+		    "article '%s' cannot be a translation of itself", a->id);
+	s = store_article_get(c->txn, a->translation_of, &c->allocator, &orig);
+	if (s == STATUS_NOT_FOUND)
+		return call_field_error(c, STATUS_NOT_FOUND,
+		    "article.translation_of",
+		    "translation_of names article '%s', which does not exist; "
+		    "import the original first",
+		    a->translation_of);
+	if (s != STATUS_OK)
+		return call_error(c, s, "cannot read article '%s'",
+		    a->translation_of);
+	if (orig->state == GLOSS__V1__STATE__STATE_DELETED)
+		return call_field_error(c, STATUS_FAILED_PRECONDITION,
+		    "article.translation_of", "article '%s' is deleted",
+		    a->translation_of);
+	a->group = orig->group;
+	return STATUS_OK;
+}
+
+/* Records change `op` of `a` in the feed and stamps a with its revision. */
+static enum status
+article_record_change(struct call *c, Gloss__V1__Article *a,
+    Gloss__V1__Operation op)
+{
+	Gloss__V1__Change ch = GLOSS__V1__CHANGE__INIT;
+	enum status s;
+
+	ch.time_ms = c->now_ms;
+	ch.author = c->req->author;
+	ch.subject = GLOSS__V1__SUBJECT__SUBJECT_ARTICLE;
+	ch.operation = op;
+	ch.article_id = a->id;
+	ch.revision = a->revision;
+	ch.request_id = c->req->request_id;
+	if ((s = store_change_append(c->txn, &ch)) != STATUS_OK)
+		return call_error(c, s, "cannot append to the change feed");
+	a->etag = call_printf(c, "%" PRIu64 "-%" PRIx64, a->revision, ch.seq);
+	if (op == GLOSS__V1__OPERATION__OPERATION_CREATED)
+		a->create_seq = ch.seq;
+	else if (op == GLOSS__V1__OPERATION__OPERATION_DELETED)
+		a->delete_seq = ch.seq;
+	return a->etag != NULL ? STATUS_OK
+			       : call_error(c, STATUS_RESOURCE_EXHAUSTED,
+				     "out of memory");
+}
+
+/* A shallow copy of `a` without its text, for replies that list or ack. */
+static Gloss__V1__Article *
+article_without_text(struct call *c, const Gloss__V1__Article *a)
+{
+	Gloss__V1__Article *b = call_alloc(c, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	*b = *a;
+	b->text = (char *)"";
+	return b;
+}
+
+static void
+article_stamp_new(struct call *c, Gloss__V1__Article *a)
+{
+	struct text_counts tc;
+
+	text_count(a->text, strlen(a->text), &tc);
+	a->byte_count = (uint32_t)tc.bytes;
+	a->char_count = (uint32_t)tc.chars;
+	a->utf16_count = (uint32_t)tc.utf16;
+	a->sha256 = call_alloc(c, 2 * HASH_SIZE + 1);
+	if (a->sha256 != NULL)
+		hash_sha256_hex(a->text, tc.bytes, a->sha256);
+	a->state = GLOSS__V1__STATE__STATE_ACTIVE;
+	a->revision = 1;
+	a->created_by = c->req->author;
+	a->create_time_ms = c->now_ms;
+	a->deleted_by = (char *)"";
+	a->delete_time_ms = 0;
+	a->delete_seq = 0;
+}
+
+static enum status
+article_reply_one(struct call *c, const Gloss__V1__Article *a,
+    Gloss__V1__Article **slot)
+{
+	if ((*slot = article_without_text(c, a)) == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+	return STATUS_OK;
+}
+
+enum status
+article_create(struct call *c)
+{
+	Gloss__V1__CreateArticleResponse *r = call_alloc(c, sizeof(*r));
+	Gloss__V1__Article *a = c->req->create_article->article, *old;
+	enum status s;
+
+	if (a == NULL)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "article",
+		    "CreateArticle needs an article");
+	if (r == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+	if ((s = article_check(c, a)) != STATUS_OK)
+		return s;
+	if (a->id[0] == '\0' && (a->id = article_make_id(c, a)) == NULL)
+		return call_error(c, STATUS_INTERNAL, "cannot make an id");
+	s = store_article_get(c->txn, a->id, &c->allocator, &old);
+	if (s == STATUS_OK)
+		return call_field_error(c, STATUS_ALREADY_EXISTS, "article.id",
+		    "article '%s' already exists (created by %s)%s", a->id,
+		    old->created_by,
+		    old->state == GLOSS__V1__STATE__STATE_DELETED
+			? "; it is deleted, but its id stays taken"
+			: "");
+	if (s != STATUS_NOT_FOUND)
+		return call_error(c, s, "cannot read article '%s'", a->id);
+	if ((s = article_join_group(c, a)) != STATUS_OK)
+		return s;
+	article_stamp_new(c, a);
+	if ((s = article_record_change(c, a,
+		 GLOSS__V1__OPERATION__OPERATION_CREATED)) != STATUS_OK)
+		return s;
+	if ((s = store_article_put(c->txn, a)) != STATUS_OK)
+		return call_error(c, s, "cannot store article '%s'", a->id);
+	gloss__v1__create_article_response__init(r);
+	c->reply.body_case = GLOSS__V1__REPLY__BODY_CREATE_ARTICLE;
+	c->reply.create_article = r;
+	return article_reply_one(c, a, &r->article);
+}
+
+/* Reads article `id` for a handler, reporting NOT_FOUND in words. */
+static enum status
+article_find(struct call *c, const char *id, Gloss__V1__Article **a)
+{
+	enum status s;
+
+	if (id[0] == '\0')
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "id",
+		    "no article id given");
+	s = store_article_get(c->txn, id, &c->allocator, a);
+	if (s == STATUS_NOT_FOUND)
+		return call_field_error(c, s, "id", "article '%.140s' not found",
+		    id);
+	if (s != STATUS_OK)
+		return call_error(c, s, "cannot read article '%.140s'", id);
+	return STATUS_OK;
+}
+
+enum status
+article_get(struct call *c)
+{
+	const Gloss__V1__GetArticleRequest *q = c->req->get_article;
+	Gloss__V1__GetArticleResponse *r = call_alloc(c, sizeof(*r));
+	Gloss__V1__Article *a;
+	enum status s;
+
+	if (r == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+	if ((s = article_find(c, q->id, &a)) != STATUS_OK)
+		return s;
+	if (q->omit_text)
+		a->text = (char *)"";
+	gloss__v1__get_article_response__init(r);
+	r->article = a;
+	c->reply.body_case = GLOSS__V1__REPLY__BODY_GET_ARTICLE;
+	c->reply.get_article = r;
+	return STATUS_OK;
+}
+
+/* What a ListArticles page collects while the store scans. */
+struct article_page {
+	struct call *call;
+	const Gloss__V1__ListArticlesRequest *q;
+	Gloss__V1__Article **items;
+	size_t n, max;
+	size_t bytes, budget; /* packed size so far, and the reply's limit */
+	bool more;
+};
+
+static bool
+article_page_add(void *arg, Gloss__V1__Article *a)
+{
+	struct article_page *pg = arg;
+	size_t size;
+
+	if (a->state == GLOSS__V1__STATE__STATE_DELETED && !pg->q->show_deleted)
+		return true;
+	a->text = (char *)"";
+	size = protobuf_c_message_get_packed_size(&a->base) + 8;
+	if (pg->n == pg->max || (pg->n > 0 && pg->bytes + size > pg->budget)) {
+		pg->more = true;
+		return false;
+	}
+	pg->items[pg->n++] = a;
+	pg->bytes += size;
+	return true;
+}
+
+static char *
+article_list_query(struct call *c, const Gloss__V1__ListArticlesRequest *q)
+{
+	return call_printf(c, "articles\n%s\n%s\n%d", q->language, q->group,
+	    q->show_deleted ? 1 : 0);
+}
+
+enum status
+article_list(struct call *c)
+{
+	const Gloss__V1__ListArticlesRequest *q = c->req->list_articles;
+	Gloss__V1__ListArticlesResponse *r = call_alloc(c, sizeof(*r));
+	struct article_page pg = { .call = c, .q = q };
+	struct store_article_filter f = { q->language, q->group, NULL };
+	const char *query = article_list_query(c, q);
+	size_t n;
+	enum status s;
+
+	if (r == NULL || query == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+	if ((s = page_size(c, q->page_size, &pg.max)) != STATUS_OK ||
+	    (s = page_token_read(c, q->page_token, query, &f.after, &n)) !=
+		STATUS_OK)
+		return s;
+	pg.items = call_alloc(c, pg.max * sizeof(*pg.items));
+	pg.budget = c->env->max_reply_bytes - 4096;
+	if (pg.items == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+	s = store_article_scan(c->txn, &f, &c->allocator, article_page_add, &pg);
+	if (s != STATUS_OK)
+		return call_error(c, s, "cannot list articles");
+	gloss__v1__list_articles_response__init(r);
+	r->articles = pg.items;
+	r->n_articles = pg.n;
+	if (pg.more && pg.n > 0)
+		r->next_page_token = page_token_make(c, query,
+		    pg.items[pg.n - 1]->id, strlen(pg.items[pg.n - 1]->id));
+	if (r->next_page_token == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+	c->reply.body_case = GLOSS__V1__REPLY__BODY_LIST_ARTICLES;
+	c->reply.list_articles = r;
+	return STATUS_OK;
+}
+
+enum status
+article_delete(struct call *c)
+{
+	const Gloss__V1__DeleteArticleRequest *q = c->req->delete_article;
+	Gloss__V1__DeleteArticleResponse *r = call_alloc(c, sizeof(*r));
+	Gloss__V1__Article *a;
+	enum status s;
+
+	if (r == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+	if ((s = article_find(c, q->id, &a)) != STATUS_OK)
+		return s;
+	if (a->state == GLOSS__V1__STATE__STATE_DELETED)
+		return call_error(c, STATUS_FAILED_PRECONDITION,
+		    "article '%s' is already deleted (by %s)", a->id,
+		    a->deleted_by);
+	if (q->etag[0] != '\0' && strcmp(q->etag, a->etag) != 0)
+		return call_field_error(c, STATUS_ABORTED, "etag",
+		    "article '%s' changed since you read it (etag %s, now %s); "
+		    "read it again",
+		    a->id, q->etag, a->etag);
+	a->state = GLOSS__V1__STATE__STATE_DELETED;
+	a->revision++;
+	a->deleted_by = c->req->author;
+	a->delete_time_ms = c->now_ms;
+	if ((s = article_record_change(c, a,
+		 GLOSS__V1__OPERATION__OPERATION_DELETED)) != STATUS_OK)
+		return s;
+	if ((s = store_article_put(c->txn, a)) != STATUS_OK)
+		return call_error(c, s, "cannot store article '%s'", a->id);
+	gloss__v1__delete_article_response__init(r);
+	c->reply.body_case = GLOSS__V1__REPLY__BODY_DELETE_ARTICLE;
+	c->reply.delete_article = r;
+	return article_reply_one(c, a, &r->article);
+}

@@ -1,0 +1,200 @@
+/* call: the per-request arena, status and message.  Never touches LMDB or
+ * nng; the reply is packed and sent by server.c. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "call.h"
+
+#define CALL_BLOCK_MIN (16 * 1024)
+
+struct call_block {
+	struct call_block *next;
+	size_t size, used;
+	max_align_t data[]; /* max_align_t keeps the payload aligned */
+};
+
+static void *
+call_pb_alloc(void *arg, size_t n)
+{
+	return call_alloc(arg, n);
+}
+
+static void
+call_pb_free(void *arg, void *p)
+{
+	(void)arg; /* the arena frees everything at once in call_fini() */
+	(void)p;
+}
+
+void
+call_init(struct call *c, struct call_env *env, size_t budget)
+{
+	memset(c, 0, sizeof(*c));
+	c->env = env;
+	c->budget = budget;
+	c->allocator.alloc = call_pb_alloc;
+	c->allocator.free = call_pb_free;
+	c->allocator.allocator_data = c;
+	call_reset_reply(c);
+}
+
+void
+call_fini(struct call *c)
+{
+	struct call_block *b, *next;
+
+	for (b = c->blocks; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	c->blocks = NULL;
+}
+
+void *
+call_alloc(struct call *c, size_t n)
+{
+	struct call_block *b = c->blocks;
+	size_t align = sizeof(max_align_t), size;
+	void *p;
+
+	n = (n + align - 1) / align * align;
+	if (n == 0)
+		n = align;
+	if (b == NULL || b->size - b->used < n) {
+		size = n > CALL_BLOCK_MIN ? n : CALL_BLOCK_MIN;
+		if (c->allocated + size > c->budget)
+			return NULL;
+		if ((b = malloc(sizeof(*b) + size)) == NULL)
+			return NULL;
+		b->size = size;
+		b->used = 0;
+		b->next = c->blocks;
+		c->blocks = b;
+		c->allocated += size;
+	}
+	p = (char *)b->data + b->used;
+	b->used += n;
+	return p;
+}
+
+char *
+call_strndup(struct call *c, const char *s, size_t n)
+{
+	char *p = call_alloc(c, n + 1);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+static char *
+call_vprintf(struct call *c, const char *fmt, va_list ap)
+{
+	va_list ap2;
+	char *p;
+	int n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0 || (p = call_alloc(c, (size_t)n + 1)) == NULL)
+		return NULL;
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
+}
+
+char *
+call_printf(struct call *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	p = call_vprintf(c, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+static void
+call_set_status(struct call *c, enum status s, const char *field,
+    const char *fmt, va_list ap)
+{
+	Gloss__V1__FieldViolation *fv, **list;
+
+	c->status.code = (Gloss__V1__Code)s;
+	c->status.message = call_vprintf(c, fmt, ap);
+	if (c->status.message == NULL)
+		c->status.message = (char *)"(message lost: request arena full)";
+	if (field == NULL)
+		return;
+	fv = call_alloc(c, sizeof(*fv));
+	list = call_alloc(c, sizeof(*list));
+	if (fv == NULL || list == NULL)
+		return;
+	gloss__v1__field_violation__init(fv);
+	fv->field = call_str(field);
+	fv->description = c->status.message;
+	list[0] = fv;
+	c->status.details = list;
+	c->status.n_details = 1;
+}
+
+enum status
+call_error(struct call *c, enum status s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	call_set_status(c, s, NULL, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+enum status
+call_field_error(struct call *c, enum status s, const char *field,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	call_set_status(c, s, field, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+enum status
+call_status(const struct call *c)
+{
+	return (enum status)c->status.code;
+}
+
+void
+call_reset_reply(struct call *c)
+{
+	gloss__v1__reply__init(&c->reply);
+	gloss__v1__status__init(&c->status);
+	c->reply.status = &c->status;
+}
+
+int64_t
+call_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+call_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

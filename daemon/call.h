@@ -1,0 +1,115 @@
+/*
+ * call: one request in flight: its unpacked request, the reply being built,
+ * the store transaction it reads or writes through, and the arena that owns
+ * every allocation made for it.  The arena is freed in one go by call_fini()
+ * after the reply is packed, so handlers free nothing.
+ */
+#ifndef GLOSS_CALL_H
+#define GLOSS_CALL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "gloss/v1/gloss.pb-c.h"
+#include "status.h"
+
+struct store;
+struct store_txn;
+
+/* The daemon as handlers see it: set up by main before serving, read-only
+ * afterwards except for the atomic counters. */
+struct call_env {
+	struct store *store;
+	const char *data_dir;
+	const char *const *listen;
+	size_t n_listen;
+	unsigned workers;
+	size_t max_request_bytes;
+	size_t max_article_bytes;
+	size_t max_reply_bytes;
+	int64_t start_time_ms;
+	uint8_t page_secret[32]; /* keys the HMAC of page tokens */
+	atomic_uint_fast64_t requests_served;
+	atomic_uint_fast64_t writes_committed;
+	atomic_uint_fast64_t commits;
+};
+
+struct call_block;
+
+struct call {
+	struct call_env *env;
+	Gloss__V1__Request *req; /* owned by the arena */
+	Gloss__V1__Reply reply;
+	Gloss__V1__Status status;
+	struct store_txn *txn; /* set by server (reads) or writer (writes) */
+	int64_t now_ms;        /* wall-clock time the handler started */
+	int64_t deadline_ms;   /* on call_mono_ms()'s clock; 0: none */
+	uint8_t body_hash[32]; /* SHA-256 of the packed method arm (writes) */
+	/* The arena: a list of blocks, and a byte budget that bounds what one
+	 * request can make glossd allocate. */
+	struct call_block *blocks;
+	size_t allocated;
+	size_t budget;
+	ProtobufCAllocator allocator; /* protobuf-c over the arena */
+};
+
+/*
+ * protobuf-c types string fields `char *`, even in messages that are only
+ * packed and never written through.  This hands such a field a const
+ * string; a cast would hide real const mistakes from -Wcast-qual.
+ */
+static inline char *
+call_str(const char *s)
+{
+	union {
+		const char *c;
+		char *m;
+	} u = { .c = s };
+	return u.m;
+}
+
+/* Prepares *c for one request, with an arena of at most `budget` bytes. */
+void call_init(struct call *c, struct call_env *env, size_t budget);
+
+/* Frees everything the call's arena holds, the unpacked request included. */
+void call_fini(struct call *c);
+
+/*
+ * `n` bytes, aligned for any type, owned by the arena; NULL once the budget
+ * is spent (the caller then answers RESOURCE_EXHAUSTED).
+ */
+void *call_alloc(struct call *c, size_t n);
+
+/* Copies into the arena; NULL when out of budget. */
+char *call_strndup(struct call *c, const char *s, size_t n);
+char *call_printf(struct call *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Sets the reply's status (code `s`, message from fmt) and returns `s`, so
+ * that a handler reports and returns in one statement:
+ *     return call_error(c, STATUS_NOT_FOUND, "no article '%s'", id);
+ */
+enum status call_error(struct call *c, enum status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* As call_error(), naming the offending field in the status's details. */
+enum status call_field_error(struct call *c, enum status s, const char *field,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The reply's status code so far (OK until an error is set). */
+enum status call_status(const struct call *c);
+
+/* Clears the reply (status and body), as before the handler ran. */
+void call_reset_reply(struct call *c);
+
+/* Wall-clock time in milliseconds since the Unix epoch. */
+int64_t call_now_ms(void);
+
+/* Monotonic time in milliseconds, for deadlines. */
+int64_t call_mono_ms(void);
+
+#endif

@@ -1,0 +1,70 @@
+/* info: the GetServerInfo handler: what this glossd is and how it fares. */
+#include "method.h"
+#include "store.h"
+
+static Gloss__V1__DatabaseStats **
+info_dbs(struct call *c, const struct store_info *si)
+{
+	Gloss__V1__DatabaseStats **list, *d;
+
+	list = call_alloc(c, STORE_DB_COUNT * sizeof(*list));
+	d = call_alloc(c, STORE_DB_COUNT * sizeof(*d));
+	if (list == NULL || d == NULL)
+		return NULL;
+	for (int i = 0; i < STORE_DB_COUNT; i++) {
+		gloss__v1__database_stats__init(&d[i]);
+		d[i].name = call_str(si->dbs[i].name);
+		d[i].entries = si->dbs[i].entries;
+		d[i].pages = si->dbs[i].pages;
+		list[i] = &d[i];
+	}
+	return list;
+}
+
+static void
+info_env(const struct call *c, Gloss__V1__GetServerInfoResponse *r)
+{
+	const struct call_env *env = c->env;
+
+	r->version = (char *)GLOSS_VERSION;
+	r->protocol = (char *)"gloss.v1";
+	r->start_time_ms = env->start_time_ms;
+	r->uptime_ms = (uint64_t)(c->now_ms - env->start_time_ms);
+	r->data_dir = call_str(env->data_dir);
+	/* listen is only packed, as call_str() explains */
+	r->listen = (char **)(uintptr_t)env->listen;
+	r->n_listen = env->n_listen;
+	r->workers = env->workers;
+	r->max_request_bytes = (uint32_t)env->max_request_bytes;
+	r->max_article_bytes = (uint32_t)env->max_article_bytes;
+	r->requests_served = atomic_load(&env->requests_served);
+	r->writes_committed = atomic_load(&env->writes_committed);
+	r->commits = atomic_load(&env->commits);
+}
+
+enum status
+info_get_server_info(struct call *c)
+{
+	Gloss__V1__GetServerInfoResponse *r = call_alloc(c, sizeof(*r));
+	struct store_info si;
+	enum status s;
+
+	if (r == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+	if ((s = store_info(c->txn, &si)) != STATUS_OK)
+		return call_error(c, s, "cannot read the store's figures");
+	gloss__v1__get_server_info_response__init(r);
+	info_env(c, r);
+	r->map_size = si.map_size;
+	r->map_used = si.map_used;
+	r->file_size = si.file_size;
+	r->last_seq = si.last_seq;
+	r->article_count = si.article_count;
+	r->records_read = si.records_read;
+	r->n_databases = STORE_DB_COUNT;
+	if ((r->databases = info_dbs(c, &si)) == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+	c->reply.body_case = GLOSS__V1__REPLY__BODY_GET_SERVER_INFO;
+	c->reply.get_server_info = r;
+	return STATUS_OK;
+}

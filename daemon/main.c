@@ -1,0 +1,214 @@
+/*
+ * glossd: options, signals, start and orderly stop.  Everything else is in
+ * the modules: store (LMDB), writer (group commit), server (nng).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "call.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+#include "writer.h"
+
+#ifndef GLOSS_DEFAULT_DATA
+#define GLOSS_DEFAULT_DATA "var"
+#endif
+
+#define MAIN_LISTEN_MAX      16
+#define MAIN_ARTICLE_KIB_MAX 896 /* a whole article must fit a 1 MiB reply */
+
+struct main_options {
+	const char *data_dir;
+	const char *listen[MAIN_LISTEN_MAX];
+	size_t n_listen;
+	unsigned workers;
+	size_t max_article_kib;
+	size_t map_mib;
+};
+
+static void
+main_usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: glossd [options]\n"
+	    "\n"
+	    "Serves gloss.v1 requests over nng from an LMDB data folder.\n"
+	    "\n"
+	    "  -d, --data DIR          data folder (default: %s)\n"
+	    "  -l, --listen URL        ipc://PATH, tcp://HOST:PORT; repeatable\n"
+	    "                          (default: ipc://DIR/glossd.sock)\n"
+	    "  -w, --workers N         request threads (default: 16)\n"
+	    "      --max-article-kib N largest article text (default: 512, "
+	    "at most %d)\n"
+	    "      --map-mib N         initial LMDB map size (default: 1024;\n"
+	    "                          it grows when full)\n"
+	    "      --log-level LEVEL   error, warn, info or debug (default: info)\n"
+	    "  -V, --version           print the version and exit\n"
+	    "  -h, --help              print this help and exit\n"
+	    "\n"
+	    "Stop it with SIGINT or SIGTERM: requests in flight are answered "
+	    "first.\n",
+	    GLOSS_DEFAULT_DATA, MAIN_ARTICLE_KIB_MAX);
+}
+
+static unsigned long
+main_number(const char *flag, const char *arg, unsigned long lo,
+    unsigned long hi)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno != 0 || *end != '\0' || arg[0] == '\0' || v < lo || v > hi)
+		fatal("%s takes a number from %lu to %lu, not '%s'", flag, lo, hi,
+		    arg);
+	return v;
+}
+
+static void
+main_option(struct main_options *o, int ch, const char *arg)
+{
+	int level;
+
+	switch (ch) {
+	case 'd':
+		o->data_dir = arg;
+		break;
+	case 'l':
+		if (o->n_listen == MAIN_LISTEN_MAX)
+			fatal("at most %d --listen URLs", MAIN_LISTEN_MAX);
+		o->listen[o->n_listen++] = arg;
+		break;
+	case 'w':
+		o->workers = (unsigned)main_number("--workers", arg, 1, 256);
+		break;
+	case 'a':
+		o->max_article_kib = main_number("--max-article-kib", arg, 1,
+		    MAIN_ARTICLE_KIB_MAX);
+		break;
+	case 'm':
+		o->map_mib = main_number("--map-mib", arg, 1, 1 << 24);
+		break;
+	case 'L':
+		if ((level = log_parse_level(arg)) < 0)
+			fatal("--log-level takes error, warn, info or debug");
+		log_set_level((enum log_level)level);
+		break;
+	}
+}
+
+static void
+main_parse(int argc, char **argv, struct main_options *o)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "max-article-kib", required_argument, NULL, 'a' },
+		{ "map-mib", required_argument, NULL, 'm' },
+		{ "log-level", required_argument, NULL, 'L' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "d:l:w:Vh", longopts, NULL)) != -1) {
+		if (ch == 'h') {
+			main_usage(stdout);
+			exit(0);
+		}
+		if (ch == 'V') {
+			printf("glossd %s (gloss.v1)\n", GLOSS_VERSION);
+			exit(0);
+		}
+		if (ch == '?') {
+			main_usage(stderr);
+			exit(2);
+		}
+		main_option(o, ch, optarg);
+	}
+	if (optind < argc)
+		fatal("unexpected argument '%s' (see glossd --help)", argv[optind]);
+}
+
+static void
+main_env(struct call_env *env, struct main_options *o, char *ipc)
+{
+	env->data_dir = o->data_dir;
+	if (o->n_listen == 0) {
+		o->listen[o->n_listen++] = ipc;
+		snprintf(ipc, 4096, "ipc://%s/glossd.sock", o->data_dir);
+	}
+	env->listen = o->listen;
+	env->n_listen = o->n_listen;
+	env->workers = o->workers;
+	env->max_request_bytes = (size_t)1 << 20;
+	env->max_reply_bytes = (size_t)1 << 20;
+	env->max_article_bytes = o->max_article_kib << 10;
+	env->start_time_ms = call_now_ms();
+}
+
+/* Blocks until SIGINT or SIGTERM.  The signals are blocked in every thread
+ * (set before any starts), so only this sigwait() sees them. */
+static int
+main_wait(const sigset_t *set)
+{
+	int sig = 0;
+
+	while (sigwait(set, &sig) != 0)
+		;
+	return sig;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct main_options o = { .data_dir = GLOSS_DEFAULT_DATA, .workers = 16,
+		.max_article_kib = 512, .map_mib = 1024 };
+	struct store_options so = { 0 };
+	static struct call_env env;
+	static char ipc[4096];
+	struct writer *w;
+	struct server *sv;
+	char why[1024];
+	sigset_t set;
+	int sig;
+
+	main_parse(argc, argv, &o);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	so.dir = o.data_dir;
+	so.map_size = o.map_mib << 20;
+	if (store_open(&so, &env.store, why, sizeof(why)) != STATUS_OK)
+		fatal("%s", why);
+	main_env(&env, &o, ipc);
+	store_secret(env.store, env.page_secret);
+	if (writer_start(&env, &w) != STATUS_OK)
+		fatal("cannot start the writer thread");
+	if (server_start(&env, w, &sv, why, sizeof(why)) != STATUS_OK) {
+		writer_stop(w);
+		store_close(env.store);
+		fatal("%s", why);
+	}
+	for (size_t i = 0; i < env.n_listen; i++)
+		log_info("glossd %s serving %s on %s", GLOSS_VERSION, o.data_dir,
+		    env.listen[i]);
+	sig = main_wait(&set);
+	log_info("%s: finishing requests in flight", strsignal(sig));
+	server_stop(sv);
+	writer_stop(w);
+	store_close(env.store);
+	log_info("stopped");
+	return 0;
+}

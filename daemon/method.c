@@ -1,0 +1,23 @@
+/* method: the one table that maps each Request arm to its handler. */
+#include <stddef.h>
+
+#include "method.h"
+
+#define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
+#define M(arm)    GLOSS__V1__REQUEST__BODY_##arm
+
+static const struct method methods[] = {
+	[M(GET_SERVER_INFO)] = { "GetServerInfo", info_get_server_info, 0 },
+	[M(CREATE_ARTICLE)] = { "CreateArticle", article_create, METHOD_WRITE },
+	[M(GET_ARTICLE)] = { "GetArticle", article_get, 0 },
+	[M(LIST_ARTICLES)] = { "ListArticles", article_list, 0 },
+	[M(DELETE_ARTICLE)] = { "DeleteArticle", article_delete, METHOD_WRITE },
+};
+
+const struct method *
+method_find(Gloss__V1__Request__BodyCase which)
+{
+	if (which <= 0 || (size_t)which >= NITEMS(methods))
+		return NULL;
+	return methods[which].fn != NULL ? &methods[which] : NULL;
+}

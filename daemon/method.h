@@ -1,0 +1,35 @@
+/*
+ * method: the table of RPC methods, indexed by the Request oneof's field
+ * number.  Policy that every method shares (is it a write? does it need an
+ * author?) lives here as flags, not in the dispatcher.
+ */
+#ifndef GLOSS_METHOD_H
+#define GLOSS_METHOD_H
+
+#include "call.h"
+
+enum method_flags {
+	/* Runs on the writer thread inside a write transaction; replayed, not
+	 * reapplied, when its request_id comes again. */
+	METHOD_WRITE = 1 << 0,
+};
+
+struct method {
+	const char *name; /* the RPC's name in docs/protocol.md */
+	/* Reads c->req, writes c->reply through c->txn; returns the status it
+	 * set with call_error(), or STATUS_OK. */
+	enum status (*fn)(struct call *c);
+	unsigned flags;
+};
+
+/* The row serving a request's oneof arm, or NULL (UNIMPLEMENTED). */
+const struct method *method_find(Gloss__V1__Request__BodyCase which);
+
+/* The handlers, one per RPC, named after it; each in its resource's file. */
+enum status info_get_server_info(struct call *c);
+enum status article_create(struct call *c);
+enum status article_get(struct call *c);
+enum status article_list(struct call *c);
+enum status article_delete(struct call *c);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * store: the data folder and the LMDB environment in it; the only module
+ * that includes <lmdb.h>.  Records are packed gloss.v1 messages; keys are
+ * spelt by key.h.  No LMDB error code or LMDB-owned memory leaves this
+ * module: functions return an enum status, and records are unpacked into the
+ * caller's allocator (a call's arena) before the transaction ends.
+ *
+ * Threads: any number of readers, each with its own read transaction for one
+ * request; one writer thread (writer.c), which opens a batch transaction and
+ * a child transaction per write inside it, so that one write can fail
+ * without undoing the others (group commit).
+ */
+#ifndef GLOSS_STORE_H
+#define GLOSS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "gloss/v1/gloss.pb-c.h"
+#include "status.h"
+
+#define STORE_SCHEMA 1
+
+struct store;
+struct store_txn;
+
+struct store_options {
+	const char *dir;    /* created (0700) if missing */
+	size_t map_size;    /* initial map in bytes; 0: STORE_MAP_DEFAULT */
+};
+
+#define STORE_MAP_DEFAULT ((size_t)1 << 30)
+
+/*
+ * Opens (creating if needed) the data folder and its environment, and takes
+ * the folder's lock so that no second glossd opens it.  Clears reader slots
+ * left by dead processes.  On failure writes a sentence for a person into
+ * why[0..whylen) and returns: UNAVAILABLE if another process holds the
+ * folder, FAILED_PRECONDITION if the data was written by a newer glossd,
+ * DATA_LOSS if LMDB finds it corrupt, INTERNAL otherwise.
+ */
+enum status store_open(const struct store_options *opt, struct store **out,
+    char *why, size_t whylen);
+
+/* Closes the environment and releases the lock.  No transaction may be open. */
+void store_close(struct store *st);
+
+/* --- transactions ---------------------------------------------------- */
+
+/* A read snapshot for one request, ended by store_read_end(). */
+enum status store_read_begin(struct store *st, struct store_txn **out);
+void store_read_end(struct store_txn *t);
+
+/*
+ * The writer's batch: a write transaction that children (one per write)
+ * commit into.  store_batch_commit() makes all of them durable at once, or
+ * none (RESOURCE_EXHAUSTED on a full map or disk; *map_full tells the map
+ * from the disk).  Either frees the batch.
+ */
+enum status store_batch_begin(struct store *st, struct store_txn **out);
+enum status store_batch_commit(struct store_txn *batch, bool *map_full);
+void store_batch_abort(struct store_txn *batch);
+
+/* True once any write in the batch failed for want of map space: the batch
+ * must then be aborted, store_grow() called, and the batch retried. */
+bool store_batch_map_full(const struct store_txn *batch);
+
+/* One write inside a batch; commit merges it into the batch, abort drops it. */
+enum status store_write_begin(struct store_txn *batch, struct store_txn **out);
+enum status store_write_commit(struct store_txn *t);
+void store_write_abort(struct store_txn *t);
+
+/* Doubles the map.  Call with no transaction of this thread open; waits
+ * until readers have ended theirs. */
+enum status store_grow(struct store *st);
+
+/* --- articles -------------------------------------------------------- */
+
+/* The article `id`, unpacked with `alloc`.  NOT_FOUND if there is none. */
+enum status store_article_get(struct store_txn *t, const char *id,
+    ProtobufCAllocator *alloc, Gloss__V1__Article **out);
+
+/* Writes `a` under a->id with its language and group index entries. */
+enum status store_article_put(struct store_txn *t, const Gloss__V1__Article *a);
+
+struct store_article_filter {
+	const char *language; /* NULL or "" for any */
+	const char *group;
+	const char *after; /* start after this id; NULL or "" from the first */
+};
+
+/* Called for each article in id order; returns true to go on. */
+typedef bool (*store_article_fn)(void *arg, Gloss__V1__Article *a);
+
+/* Visits the articles that pass `f`, through the index that fits it. */
+enum status store_article_scan(struct store_txn *t,
+    const struct store_article_filter *f, ProtobufCAllocator *alloc,
+    store_article_fn fn, void *arg);
+
+/* --- change feed ----------------------------------------------------- */
+
+/* Appends c under the next sequence number, which it stores in c->seq. */
+enum status store_change_append(struct store_txn *t, Gloss__V1__Change *c);
+
+/* --- applied requests (idempotency) ---------------------------------- */
+
+/* The record of request_id, unpacked with `alloc`; NOT_FOUND if none. */
+enum status store_request_get(struct store_txn *t, const char *request_id,
+    ProtobufCAllocator *alloc, Gloss__V1__AppliedRequest **out);
+enum status store_request_put(struct store_txn *t, const char *request_id,
+    const Gloss__V1__AppliedRequest *r);
+
+/* --- the store itself ------------------------------------------------ */
+
+/* The secret that keys page tokens, made at the first open. */
+void store_secret(const struct store *st, uint8_t out[32]);
+
+struct store_db_info {
+	const char *name;
+	uint64_t entries;
+	uint64_t pages;
+};
+
+#define STORE_DB_COUNT 6
+
+struct store_info {
+	uint64_t map_size, map_used, file_size;
+	uint64_t last_seq;
+	uint64_t article_count;
+	uint64_t records_read; /* since start: what queries cost */
+	struct store_db_info dbs[STORE_DB_COUNT];
+};
+
+/* Figures of the environment as seen by read transaction t. */
+enum status store_info(struct store_txn *t, struct store_info *out);
+
+#endif

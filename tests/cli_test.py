@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""Integration test of the gloss CLI against a real glossd.
+
+Runs as an annotator would: imports the seed corpus, lists, shows, deletes,
+and checks every figure glossd reports (sizes in bytes, code points, UTF-16
+units, SHA-256) against Python's own independent arithmetic.  Needs only
+Python's standard library.  Run by ctest with GLOSSD, GLOSS, GLOSS_SEEDS set.
+"""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+GLOSSD = os.environ["GLOSSD"]
+GLOSS = os.environ["GLOSS"]
+SEEDS = os.environ.get("GLOSS_SEEDS", "")
+
+SEED_FILES = [  # stem, language, translation_of
+    ("000_37e09da8a1b7b9fa", "pt", None),
+    ("001_5b91122d76223f77", "en", "000_37e09da8a1b7b9fa"),
+    ("003_d4609c45f16f6551", "ar", "000_37e09da8a1b7b9fa"),
+    ("002_825f8c3cad83cc35", "pt", None),
+    ("004_0a79a96be110de23", "fr", None),
+]
+
+# Our own text for what the seeds lack: astral characters, emoji modifiers,
+# ZWJ sequences, flags, combining marks, CRLF.
+OWN_TEXT = ("Olá 👍🏽 mundo 🇵🇹🇧🇷 — família 👨\u200d👩\u200d👧, "
+            "cafe\u0301 e العربية\r\nfim.\n")
+
+failures = 0
+checks = 0
+
+
+def check(cond, what):
+    global failures, checks
+    checks += 1
+    if not cond:
+        failures += 1
+        print("FAIL:", what, file=sys.stderr)
+
+
+def gloss(*args, stdin=None):
+    return subprocess.run([GLOSS, *args], input=stdin, capture_output=True,
+                          timeout=60)
+
+
+def counts(data: bytes):
+    text = data.decode("utf-8")
+    return {"byteCount": len(data), "charCount": len(text),
+            "utf16Count": len(text.encode("utf-16-le")) // 2,
+            "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def start_glossd(tmp):
+    log = open(os.path.join(tmp, "glossd.log"), "ab")
+    proc = subprocess.Popen([GLOSSD, "--data", os.path.join(tmp, "data")],
+                            stderr=log)
+    sock = os.path.join(tmp, "data", "glossd.sock")
+    for _ in range(250):
+        if os.path.exists(sock) and gloss("info").returncode == 0:
+            return proc
+        time.sleep(0.02)
+    raise SystemExit("glossd did not start; see " + log.name)
+
+
+def test_seeds(tmp):
+    if not os.path.isdir(SEEDS):
+        print("seeds folder %s is absent: seed checks skipped" % SEEDS)
+        return {}
+    files = {}
+    for stem, lang, orig in SEED_FILES:
+        path = os.path.join(SEEDS, stem + ".txt")
+        args = ["import", "--lang", lang, path]
+        if orig:
+            args[1:1] = ["--translation-of", orig]
+        r = gloss(*args)
+        check(r.returncode == 0, "import %s: %s" % (stem, r.stderr))
+        check(r.stdout.decode().startswith("imported " + stem),
+              "import prints what it stored: %r" % r.stdout)
+        with open(path, "rb") as f:
+            files[stem] = (lang, orig, f.read())
+    for stem, (lang, orig, data) in files.items():
+        r = gloss("show", stem)
+        check(r.returncode == 0 and r.stdout == data,
+              "show %s gives the file byte for byte" % stem)
+    return files
+
+
+def test_articles_json(files):
+    r = gloss("articles", "--json")
+    check(r.returncode == 0, "articles --json: %s" % r.stderr)
+    rows = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    ids = [row["id"] for row in rows]
+    check(ids == sorted(ids), "articles are in id order")
+    by_id = {row["id"]: row for row in rows}
+    for stem, (lang, orig, data) in files.items():
+        row = by_id.get(stem, {})
+        for key, want in counts(data).items():
+            check(row.get(key) == want,
+                  "%s %s: glossd %r, Python %r" % (stem, key, row.get(key),
+                                                   want))
+        check(row.get("language") == lang, stem + " language")
+        check(row.get("group") == (orig or stem), stem + " group")
+        check(row.get("state") == "STATE_ACTIVE", stem + " state")
+        check(row.get("revision") == "1", stem + " revision (uint64: string)")
+        check("text" not in row, stem + ": lists carry no text")
+    return by_id
+
+
+def test_articles_table(files):
+    r = gloss("articles")
+    lines = r.stdout.decode().splitlines()
+    check(lines and lines[0].split()[:6] ==
+          ["ID", "LANG", "GROUP", "CHARS", "BYTES", "TITLE"],
+          "table header: %r" % (lines[:1],))
+    for stem, (lang, orig, data) in files.items():
+        row = [ln for ln in lines if ln.startswith(stem + " ")]
+        check(len(row) == 1, "one table row for " + stem)
+        if row:
+            cols = row[0].split()
+            check(cols[1:5] == [lang, orig or stem,
+                                str(len(data.decode())), str(len(data))],
+                  "table row of %s: %r" % (stem, cols[:5]))
+    r = gloss("articles", "--group", "000_37e09da8a1b7b9fa", "--json")
+    got = sorted(json.loads(x)["id"] for x in r.stdout.decode().splitlines())
+    want = sorted(s for s, (l, o, d) in files.items()
+                  if (o or s) == "000_37e09da8a1b7b9fa")
+    check(got == want, "--group lists the translation group: %r" % got)
+    r = gloss("articles", "--lang", "ar", "--json")
+    got = [json.loads(x)["id"] for x in r.stdout.decode().splitlines()]
+    check(got == [s for s, (l, o, d) in files.items() if l == "ar"],
+          "--lang ar: %r" % got)
+
+
+def test_own_text(tmp):
+    path = os.path.join(tmp, "emoji.txt")
+    data = OWN_TEXT.encode()
+    with open(path, "wb") as f:
+        f.write(data)
+    r = gloss("import", "--lang", "pt", "--id", "emoji", "--json",
+              "--meta", "source=test", path)
+    check(r.returncode == 0, "import emoji: %s" % r.stderr)
+    row = json.loads(r.stdout) if r.returncode == 0 else {}
+    for key, want in counts(data).items():
+        check(row.get(key) == want, "emoji %s: %r vs %r" % (key, row.get(key),
+                                                             want))
+    check(row.get("metadata") == {"source": "test"}, "metadata as an object")
+    first = OWN_TEXT.split("\r\n")[0].encode()
+    cut = first[:81].rindex(b" ")  # the first words within 80 bytes
+    check(row.get("title") == first[:cut].decode() + "…",
+          "title: the first line's first words: %r" % row.get("title"))
+    r = gloss("show", "emoji")
+    check(r.stdout == data, "show emoji byte for byte (CRLF kept)")
+    r = gloss("import", "--lang", "en", "-", stdin=OWN_TEXT.encode())
+    check(r.returncode == 0, "import from stdin makes an id: %s" % r.stderr)
+
+
+def test_errors(tmp):
+    r = gloss("show", "nope")
+    check(r.returncode == 1 and
+          r.stderr.decode() == "gloss: article 'nope' not found (NOT_FOUND)\n",
+          "unknown id: %r" % r.stderr)
+    bad = os.path.join(tmp, "bad.txt")
+    with open(bad, "wb") as f:
+        f.write(b"valid start \xe2\x82 broken")
+    r = gloss("import", "--lang", "en", bad)
+    check(r.returncode == 1 and b"at byte 12" in r.stderr and
+          b"INVALID_ARGUMENT" in r.stderr, "invalid UTF-8: %r" % r.stderr)
+    with open(bad, "wb") as f:
+        f.write(b"a\x00b")
+    r = gloss("import", "--lang", "en", bad)
+    check(r.returncode == 1 and b"NUL byte at byte 1" in r.stderr,
+          "NUL: %r" % r.stderr)
+    empty = os.path.join(tmp, "empty.txt")
+    open(empty, "wb").close()
+    r = gloss("import", "--lang", "en", empty)
+    check(r.returncode == 1 and b"empty" in r.stderr, "empty: %r" % r.stderr)
+    r = gloss("import", "--lang", "en", "--translation-of", "ghost", bad)
+    check(r.returncode == 1, "translation_of unknown")
+    r = gloss("import", bad)
+    check(r.returncode == 2 and b"--lang" in r.stderr, "no --lang: usage")
+    r = gloss("frobnicate")
+    check(r.returncode == 2, "unknown verb")
+    r = gloss("articles", "--socket", "ipc://" + tmp + "/nothing.sock")
+    check(r.returncode == 1 and b"is glossd running" in r.stderr,
+          "no daemon: %r" % r.stderr)
+
+
+def test_delete():
+    r = gloss("rm-article", "emoji")
+    check(r.returncode == 0 and r.stdout == b"deleted emoji\n", "rm-article")
+    r = gloss("articles", "--json")
+    check(b'"emoji"' not in r.stdout, "deleted articles are hidden")
+    r = gloss("articles", "--deleted", "--json")
+    rows = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    gone = [x for x in rows if x["id"] == "emoji"]
+    check(gone and gone[0]["state"] == "STATE_DELETED", "--deleted shows it")
+    r = gloss("rm-article", "emoji")
+    check(r.returncode == 1 and b"FAILED_PRECONDITION" in r.stderr,
+          "second delete: %r" % r.stderr)
+
+
+def test_help():
+    r = gloss("--help")
+    check(r.returncode == 0, "--help")
+    for verb in ("import", "articles", "show", "rm-article", "info"):
+        check(verb.encode() in r.stdout, "--help lists " + verb)
+        h = gloss(verb, "--help")
+        check(h.returncode == 0 and h.stdout.startswith(b"usage: gloss "),
+              verb + " --help")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="gloss-cli-")
+    os.environ["GLOSS_SOCKET"] = "ipc://" + tmp + "/data/glossd.sock"
+    os.environ["GLOSS_USER"] = "cli-test"
+    proc = start_glossd(tmp)
+    try:
+        files = test_seeds(tmp)
+        test_articles_json(files)
+        test_articles_table(files)
+        test_own_text(tmp)
+        test_errors(tmp)
+        test_delete()
+        test_help()
+        r = gloss("info", "--json")
+        check(r.returncode == 0 and json.loads(r.stdout)["protocol"] ==
+              "gloss.v1", "info --json")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+        check(code == 0, "glossd exits 0 on SIGTERM (got %s)" % code)
+        if failures:
+            print(open(os.path.join(tmp, "glossd.log")).read()[-3000:],
+                  file=sys.stderr)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d passed, %d failed" % (checks - failures, failures))
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

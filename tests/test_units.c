@@ -1,0 +1,203 @@
+/* Unit tests of the small pure modules: key, wire, page, status, call. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "call.h"
+#include "key.h"
+#include "page.h"
+#include "status.h"
+#include "wire.h"
+
+static void
+test_key_u64_orders_numerically(void **state)
+{
+	uint8_t a[8], b[8];
+
+	(void)state;
+	key_put_u64(a, 255);
+	key_put_u64(b, 256);
+	assert_true(memcmp(a, b, 8) < 0);
+	assert_int_equal(key_get_u64(a), 255);
+	key_put_u64(a, UINT64_MAX);
+	assert_true(key_get_u64(a) == UINT64_MAX);
+	key_put_u64(a, 0x0102030405060708ULL);
+	assert_memory_equal(a, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+}
+
+static void
+test_key_pair(void **state)
+{
+	uint8_t k[KEY_MAX], big[KEY_MAX];
+	size_t n, second;
+
+	(void)state;
+	n = key_pair(k, "pt", 2, "art-1", 5);
+	assert_int_equal(n, 8);
+	assert_memory_equal(k, "pt\0art-1", 8);
+	assert_int_equal(key_split(k, n, &second), 0);
+	assert_int_equal(second, 3);
+	/* The prefix of all of a language's keys. */
+	assert_int_equal(key_pair(k, "pt", 2, NULL, 0), 3);
+	/* "pt" sorts before "pt-BR": the NUL keeps languages apart. */
+	uint8_t k2[KEY_MAX];
+	size_t n2 = key_pair(k2, "pt-BR", 5, "a", 1);
+	assert_true(memcmp(k, k2, n < n2 ? n : n2) < 0);
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(key_pair(k, (char *)big, 400, (char *)big, 200), 0);
+	assert_int_equal(key_split((const uint8_t *)"abc", 3, &second), -1);
+}
+
+/* Request{get_article{id: "é"}}: fields 18 > 1. */
+static void
+test_wire_accepts_valid(void **state)
+{
+	static const uint8_t req[] = { 0x92, 0x01, 0x04, 0x0a, 0x02, 0xc3, 0xa9 };
+	struct wire_error e;
+
+	(void)state;
+	assert_int_equal(wire_check(&gloss__v1__request__descriptor, req,
+			     sizeof(req), &e),
+	    WIRE_OK);
+	assert_int_equal(wire_check(&gloss__v1__request__descriptor, req, 0, &e),
+	    WIRE_OK);
+}
+
+static void
+test_wire_finds_bad_text(void **state)
+{
+	static const uint8_t req[] = { 0x92, 0x01, 0x05, 0x0a, 0x03, 'a', 0xc3,
+		0x28 };
+	static const uint8_t nul[] = { 0x92, 0x01, 0x04, 0x0a, 0x02, 'a', 0 };
+	struct wire_error e;
+
+	(void)state;
+	assert_int_equal(wire_check(&gloss__v1__request__descriptor, req,
+			     sizeof(req), &e),
+	    WIRE_BAD_TEXT);
+	assert_string_equal(e.path, "get_article.id");
+	assert_int_equal(e.text_at, 1);
+	assert_int_equal(wire_check(&gloss__v1__request__descriptor, nul,
+			     sizeof(nul), &e),
+	    WIRE_BAD_TEXT);
+	assert_int_equal(e.text_at, 1);
+}
+
+static void
+test_wire_finds_unknown_and_malformed(void **state)
+{
+	static const uint8_t top[] = { 0x9a, 0x06, 0x00 }; /* field 99 */
+	static const uint8_t inner[] = { 0x92, 0x01, 0x02, 0x48, 0x01 };
+	static const uint8_t cut[] = { 0x92, 0x01, 0x09, 0x0a };
+	static const uint8_t group[] = { 0x0b };
+	struct wire_error e;
+
+	(void)state;
+	assert_int_equal(wire_check(&gloss__v1__request__descriptor, top,
+			     sizeof(top), &e),
+	    WIRE_UNKNOWN_FIELD);
+	assert_int_equal(e.field, 99);
+	assert_int_equal(e.depth, 0);
+	assert_int_equal(wire_check(&gloss__v1__request__descriptor, inner,
+			     sizeof(inner), &e),
+	    WIRE_UNKNOWN_FIELD);
+	assert_int_equal(e.field, 9);
+	assert_int_equal(e.depth, 1);
+	assert_string_equal(e.path, "get_article");
+	assert_int_equal(wire_check(&gloss__v1__request__descriptor, cut,
+			     sizeof(cut), &e),
+	    WIRE_MALFORMED);
+	assert_int_equal(wire_check(&gloss__v1__request__descriptor, group,
+			     sizeof(group), &e),
+	    WIRE_MALFORMED);
+}
+
+static void
+test_status_names_match_the_proto(void **state)
+{
+	(void)state;
+	for (int code = 0; code <= 16; code++) {
+		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+		    &gloss__v1__code__descriptor, code);
+		assert_non_null(v);
+		assert_string_equal(status_name((enum status)code), v->name);
+	}
+	assert_string_equal(status_name(STATUS_ABORTED), "ABORTED");
+}
+
+static struct call_env page_env;
+
+static void
+test_page_tokens(void **state)
+{
+	struct call c;
+	const char *last, *tok;
+	size_t n, size;
+
+	(void)state;
+	memset(page_env.page_secret, 7, sizeof(page_env.page_secret));
+	call_init(&c, &page_env, 1 << 20);
+	tok = page_token_make(&c, "q1", "art-7", 5);
+	assert_non_null(tok);
+	assert_int_equal(page_token_read(&c, tok, "q1", &last, &n), STATUS_OK);
+	assert_int_equal(n, 5);
+	assert_string_equal(last, "art-7");
+	/* Another query, a flipped character, junk: all refused. */
+	assert_int_equal(page_token_read(&c, tok, "q2", &last, &n),
+	    STATUS_INVALID_ARGUMENT);
+	char *bad = call_strndup(&c, tok, strlen(tok));
+	bad[strlen(bad) - 1] = bad[strlen(bad) - 1] == 'A' ? 'B' : 'A';
+	assert_int_equal(page_token_read(&c, bad, "q1", &last, &n),
+	    STATUS_INVALID_ARGUMENT);
+	assert_int_equal(page_token_read(&c, "!!", "q1", &last, &n),
+	    STATUS_INVALID_ARGUMENT);
+	assert_int_equal(page_token_read(&c, "", "q1", &last, &n), STATUS_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(page_size(&c, 0, &size), STATUS_OK);
+	assert_int_equal(size, PAGE_SIZE_DEFAULT);
+	assert_int_equal(page_size(&c, 5000, &size), STATUS_OK);
+	assert_int_equal(size, PAGE_SIZE_MAX);
+	assert_int_equal(page_size(&c, -1, &size), STATUS_INVALID_ARGUMENT);
+	call_fini(&c);
+}
+
+static void
+test_call_arena_budget(void **state)
+{
+	struct call c;
+
+	(void)state;
+	call_init(&c, &page_env, 64 * 1024);
+	assert_non_null(call_alloc(&c, 1000));
+	assert_non_null(call_alloc(&c, 40 * 1024));
+	assert_null(call_alloc(&c, 64 * 1024)); /* over budget */
+	assert_int_equal(call_error(&c, STATUS_NOT_FOUND, "no article '%s'", "x"),
+	    STATUS_NOT_FOUND);
+	assert_string_equal(c.status.message, "no article 'x'");
+	assert_int_equal(call_status(&c), STATUS_NOT_FOUND);
+	call_reset_reply(&c);
+	assert_int_equal(call_status(&c), STATUS_OK);
+	call_fini(&c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_u64_orders_numerically),
+		cmocka_unit_test(test_key_pair),
+		cmocka_unit_test(test_wire_accepts_valid),
+		cmocka_unit_test(test_wire_finds_bad_text),
+		cmocka_unit_test(test_wire_finds_unknown_and_malformed),
+		cmocka_unit_test(test_status_names_match_the_proto),
+		cmocka_unit_test(test_page_tokens),
+		cmocka_unit_test(test_call_arena_budget),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

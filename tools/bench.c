@@ -1,0 +1,340 @@
+/*
+ * gloss-bench: glossd's speed beside baselines measured in the same run.
+ *
+ *   reads:  GetArticle round trips/s  vs  a bare nng REQ/REP echo over ipc,
+ *           and a bare LMDB mdb_get loop;
+ *   writes: CreateArticle/s with C concurrent clients (group commit)  vs  a
+ *           bare LMDB loop committing (with fsync) one small write at a time.
+ *
+ * It starts its own glossd (--glossd PATH, default: beside this binary) on a
+ * temporary data folder, so it measures nothing else's data, and removes the
+ * folder at the end.  Usage: gloss-bench [--seconds S] [--clients C]
+ *                                         [--glossd PATH]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "rpc.h"
+
+struct bench {
+	double seconds;
+	int clients;
+	char glossd[1024];
+	char dir[256];
+	char url[320];
+	pid_t pid;
+};
+
+static double
+bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+bench_die(const char *what)
+{
+	fprintf(stderr, "gloss-bench: %s\n", what);
+	exit(1);
+}
+
+/* ------------------------------------------------------------ baselines */
+
+static void *
+bench_echo_server(void *arg)
+{
+	nng_socket s = *(nng_socket *)arg;
+	nng_msg *m;
+
+	while (nng_recvmsg(s, &m, 0) == 0)
+		if (nng_sendmsg(s, m, 0) != 0)
+			nng_msg_free(m);
+	return NULL;
+}
+
+/* Round trips/s of a bare nng REQ/REP echo over ipc, one client. */
+static double
+bench_nng_echo(const struct bench *b, size_t size)
+{
+	nng_socket rep, req;
+	pthread_t t;
+	char url[300];
+	nng_msg *m;
+	long n = 0;
+	double t0;
+
+	snprintf(url, sizeof(url), "ipc://%s/echo.sock", b->dir);
+	if (nng_rep0_open(&rep) != 0 || nng_listen(rep, url, NULL, 0) != 0 ||
+	    nng_req0_open(&req) != 0 || nng_dial(req, url, NULL, 0) != 0)
+		bench_die("cannot set up the nng echo baseline");
+	pthread_create(&t, NULL, bench_echo_server, &rep);
+	t0 = bench_now();
+	while (bench_now() - t0 < b->seconds) {
+		nng_msg_alloc(&m, size);
+		if (nng_sendmsg(req, m, 0) != 0 || nng_recvmsg(req, &m, 0) != 0)
+			bench_die("echo failed");
+		nng_msg_free(m);
+		n++;
+	}
+	t0 = (double)n / (bench_now() - t0);
+	nng_close(req);
+	nng_close(rep);
+	pthread_join(t, NULL);
+	return t0;
+}
+
+static MDB_env *
+bench_lmdb_open(const struct bench *b, MDB_dbi *dbi)
+{
+	char path[300];
+	MDB_env *env;
+	MDB_txn *txn;
+
+	snprintf(path, sizeof(path), "%s/baseline", b->dir);
+	mkdir(path, 0700);
+	if (mdb_env_create(&env) != 0 ||
+	    mdb_env_set_mapsize(env, (size_t)1 << 30) != 0 ||
+	    mdb_env_open(env, path, 0, 0600) != 0 ||
+	    mdb_txn_begin(env, NULL, 0, &txn) != 0 ||
+	    mdb_dbi_open(txn, NULL, 0, dbi) != 0 || mdb_txn_commit(txn) != 0)
+		bench_die("cannot open the LMDB baseline");
+	return env;
+}
+
+/* Bare LMDB: gets/s of one 4 KiB record, one read txn per get (as glossd
+ * takes one per request); and durable single-write commits/s. */
+static void
+bench_lmdb(const struct bench *b, double *gets, double *commits)
+{
+	static char value[4096];
+	MDB_dbi dbi;
+	MDB_env *env = bench_lmdb_open(b, &dbi);
+	MDB_val k = { 4, (void *)"key0" }, v = { sizeof(value), value };
+	MDB_txn *txn;
+	long n = 0;
+	double t0;
+	char key[32];
+
+	mdb_txn_begin(env, NULL, 0, &txn);
+	mdb_put(txn, dbi, &k, &v, 0);
+	mdb_txn_commit(txn);
+	for (t0 = bench_now(); bench_now() - t0 < b->seconds; n++) {
+		mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+		if (mdb_get(txn, dbi, &k, &v) != 0)
+			bench_die("baseline get failed");
+		mdb_txn_abort(txn);
+	}
+	*gets = (double)n / (bench_now() - t0);
+	v.mv_data = value;
+	v.mv_size = sizeof(value);
+	for (n = 0, t0 = bench_now(); bench_now() - t0 < b->seconds; n++) {
+		k.mv_size = (size_t)snprintf(key, sizeof(key), "w%ld", n);
+		k.mv_data = key;
+		mdb_txn_begin(env, NULL, 0, &txn);
+		mdb_put(txn, dbi, &k, &v, 0);
+		if (mdb_txn_commit(txn) != 0)
+			bench_die("baseline commit failed");
+	}
+	*commits = (double)n / (bench_now() - t0);
+	mdb_env_close(env);
+}
+
+/* ------------------------------------------------------------ glossd */
+
+static void
+bench_start_glossd(struct bench *b)
+{
+	struct rpc_client *c;
+	char why[256], data[300];
+
+	snprintf(data, sizeof(data), "%s/data", b->dir);
+	snprintf(b->url, sizeof(b->url), "ipc://%s/glossd.sock", data);
+	if ((b->pid = fork()) == 0) {
+		execl(b->glossd, b->glossd, "--data", data, "--log-level", "warn",
+		    (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) {
+		if (rpc_open(b->url, &c, why, sizeof(why)) == 0) {
+			rpc_close(c);
+			return;
+		}
+		usleep(10000);
+	}
+	bench_die("glossd did not start (is --glossd right?)");
+}
+
+static int
+bench_create(struct rpc_client *c, const char *id, char *text)
+{
+	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
+	Gloss__V1__CreateArticleRequest ca = GLOSS__V1__CREATE_ARTICLE_REQUEST__INIT;
+	Gloss__V1__Article a = GLOSS__V1__ARTICLE__INIT;
+	Gloss__V1__Reply *r;
+	int code;
+
+	a.id = (char *)(uintptr_t)id;
+	a.language = (char *)"pt";
+	a.text = text;
+	ca.article = &a;
+	q.body_case = GLOSS__V1__REQUEST__BODY_CREATE_ARTICLE;
+	q.create_article = &ca;
+	code = rpc_call(c, &q, 30000, &r);
+	rpc_reply_free(r);
+	return code;
+}
+
+struct bench_client {
+	const struct bench *b;
+	int phase, index; /* ids are unique across phases and clients */
+	bool write;
+	long done;
+};
+
+static char bench_text[4096];
+
+static void *
+bench_client_main(void *arg)
+{
+	struct bench_client *bc = arg;
+	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
+	Gloss__V1__GetArticleRequest g = GLOSS__V1__GET_ARTICLE_REQUEST__INIT;
+	struct rpc_client *c;
+	Gloss__V1__Reply *r;
+	char why[256], id[64];
+	double t0 = bench_now();
+
+	if (rpc_open(bc->b->url, &c, why, sizeof(why)) != 0)
+		bench_die(why);
+	g.id = (char *)"read-me";
+	q.body_case = GLOSS__V1__REQUEST__BODY_GET_ARTICLE;
+	q.get_article = &g;
+	while (bench_now() - t0 < bc->b->seconds) {
+		if (bc->write) {
+			snprintf(id, sizeof(id), "p%d-c%d-%ld", bc->phase,
+			    bc->index, bc->done);
+			if (bench_create(c, id, bench_text) != 0)
+				bench_die(rpc_error(c));
+		} else {
+			q.request_id = (char *)"";
+			if (rpc_call(c, &q, 30000, &r) != 0)
+				bench_die(rpc_error(c));
+			rpc_reply_free(r);
+		}
+		bc->done++;
+	}
+	rpc_close(c);
+	return NULL;
+}
+
+/* Calls/s over `clients` concurrent connections. */
+static double
+bench_glossd(const struct bench *b, int clients, bool write)
+{
+	static int phase;
+	struct bench_client bc[64];
+	pthread_t t[64];
+	double t0 = bench_now();
+	long total = 0;
+
+	for (int i = 0; i < clients; i++) {
+		bc[i] = (struct bench_client){ b, phase, i, write, 0 };
+		pthread_create(&t[i], NULL, bench_client_main, &bc[i]);
+	}
+	for (int i = 0; i < clients; i++) {
+		pthread_join(t[i], NULL);
+		total += bc[i].done;
+	}
+	phase++;
+	return (double)total / (bench_now() - t0);
+}
+
+static void
+bench_parse(int argc, char **argv, struct bench *b)
+{
+	static const struct option opts[] = {
+		{ "seconds", required_argument, NULL, 's' },
+		{ "clients", required_argument, NULL, 'c' },
+		{ "glossd", required_argument, NULL, 'g' }, { NULL, 0, NULL, 0 } };
+	char self[1024];
+	int ch;
+
+	b->seconds = 2;
+	b->clients = 8;
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(b->glossd, sizeof(b->glossd), "%s/glossd", dirname(self));
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 's')
+			b->seconds = atof(optarg);
+		else if (ch == 'c')
+			b->clients = atoi(optarg);
+		else if (ch == 'g')
+			snprintf(b->glossd, sizeof(b->glossd), "%s", optarg);
+		else
+			bench_die("usage: gloss-bench [--seconds S] [--clients C] "
+				  "[--glossd PATH]");
+	}
+	if (b->clients < 1 || b->clients > 64 || b->seconds <= 0)
+		bench_die("--clients takes 1 to 64, --seconds a positive number");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench b = { 0 };
+	double echo, gets, commits, r1, rc, w1, wc;
+	struct rpc_client *c;
+	char why[256], cmd[300];
+
+	bench_parse(argc, argv, &b);
+	memset(bench_text, 'a', sizeof(bench_text) - 1);
+	snprintf(b.dir, sizeof(b.dir), "/tmp/gloss-bench-XXXXXX");
+	if (mkdtemp(b.dir) == NULL)
+		bench_die(strerror(errno));
+	echo = bench_nng_echo(&b, 4200);
+	bench_lmdb(&b, &gets, &commits);
+	bench_start_glossd(&b);
+	if (rpc_open(b.url, &c, why, sizeof(why)) != 0 ||
+	    bench_create(c, "read-me", bench_text) != 0)
+		bench_die("cannot create the article to read");
+	rpc_close(c);
+	r1 = bench_glossd(&b, 1, false);
+	rc = bench_glossd(&b, b.clients, false);
+	w1 = bench_glossd(&b, 1, true);
+	wc = bench_glossd(&b, b.clients, true);
+	kill(b.pid, SIGTERM);
+	waitpid(b.pid, NULL, 0);
+	printf("gloss-bench: %.1f s per figure, 4 KiB articles, ipc, %d cores\n",
+	    b.seconds, (int)sysconf(_SC_NPROCESSORS_ONLN));
+	printf("%-44s %12s\n", "what", "per second");
+	printf("%-44s %12.0f\n", "baseline: bare nng echo, 1 client", echo);
+	printf("%-44s %12.0f\n", "glossd GetArticle, 1 client", r1);
+	printf("%-44s %12.0f\n", "glossd GetArticle, C clients", rc);
+	printf("%-44s %12.0f\n", "baseline: bare LMDB get (txn per get)", gets);
+	printf("%-44s %12.0f\n", "baseline: bare LMDB durable commit, 1 write",
+	    commits);
+	printf("%-44s %12.0f\n", "glossd CreateArticle, 1 client", w1);
+	printf("%-44s %12.0f\n", "glossd CreateArticle, C clients", wc);
+	printf("(C = %d)\n", b.clients);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", b.dir);
+	return system(cmd) == 0 ? 0 : 1;
+}
