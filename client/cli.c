@@ -77,8 +77,8 @@ cli_common_option(struct cli *cli, int ch, char *arg)
 		cli->json = true;
 		return true;
 	case CLI_OPT_TIMEOUT:
-		cli->timeout_ms = (unsigned)cli_number("--timeout", arg, 1,
-		    24 * 3600 * 1000);
+		cli->timeout_ms =
+		    (unsigned)cli_number("--timeout", arg, 1, 24 * 3600 * 1000);
 		return true;
 	case CLI_OPT_AS:
 		cli->author = arg;
@@ -93,7 +93,8 @@ cli_getopt(struct cli *cli, const struct cli_verb *v, int argc, char **argv,
 {
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (cli_common_option(cli, ch, optarg))
 			continue;
 		if (ch == 'h') {

@@ -22,12 +22,14 @@ struct cli {
 };
 
 /* The long options every verb takes, for its getopt_long table. */
-#define CLI_COMMON_OPTIONS                                   \
-	{ "socket", required_argument, NULL, CLI_OPT_SOCKET }, \
-	    { "json", no_argument, NULL, CLI_OPT_JSON },       \
+#define CLI_COMMON_OPTIONS                                           \
+	{ "socket", required_argument, NULL, CLI_OPT_SOCKET },       \
+	    { "json", no_argument, NULL, CLI_OPT_JSON },             \
 	    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT }, \
-	    { "as", required_argument, NULL, CLI_OPT_AS },     \
-	    { "help", no_argument, NULL, 'h' }
+	    { "as", required_argument, NULL, CLI_OPT_AS },           \
+	{                                                            \
+		"help", no_argument, NULL, 'h'                       \
+	}
 
 enum {
 	CLI_OPT_SOCKET = 256,
@@ -55,11 +57,12 @@ struct cli_verb {
  * --help itself, exits 2 on a bad option, and returns the next verb
  * option, or -1 at the end (optind then indexes the operands).
  */
-int cli_getopt(struct cli *cli, const struct cli_verb *v, int argc,
-    char **argv, const char *shortopts, const struct option *longopts);
+int cli_getopt(struct cli *cli, const struct cli_verb *v, int argc, char **argv,
+    const char *shortopts, const struct option *longopts);
 
 /* Prints "gloss: ..." on stderr and exits 1. */
-void cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void cli_die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
 
 /* Prints the verb's usage on stderr, with a reason, and exits 2. */
 void cli_usage_die(const struct cli_verb *v, const char *fmt, ...)

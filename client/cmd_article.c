@@ -18,7 +18,8 @@ static const struct cli_verb import_verb = { "import",
 	"\n"
 	"  -l, --lang TAG            BCP 47 language tag (pt, en, ar, pt-BR); "
 	"required\n"
-	"      --id ID               article id (default: the file name without\n"
+	"      --id ID               article id (default: the file name "
+	"without\n"
 	"                            its extension); one FILE only\n"
 	"  -t, --title TITLE         (default: the first words of the first "
 	"line)\n"
@@ -92,7 +93,8 @@ import_title(const char *text)
 			cut--;
 		if (cut == 0) /* one long word: cut on a character boundary */
 			for (cut = TITLE_MAX_BYTES;
-			     cut > 0 && ((unsigned char)text[cut] & 0xc0) == 0x80;
+			     cut > 0 &&
+			     ((unsigned char)text[cut] & 0xc0) == 0x80;
 			     cut--)
 				;
 	}
@@ -126,14 +128,17 @@ static bool
 import_one(struct cli *cli, struct import_options *o, const char *path)
 {
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__CreateArticleRequest ca = GLOSS__V1__CREATE_ARTICLE_REQUEST__INIT;
+	Gloss__V1__CreateArticleRequest ca =
+	    GLOSS__V1__CREATE_ARTICLE_REQUEST__INIT;
 	Gloss__V1__Article a = GLOSS__V1__ARTICLE__INIT, *got;
 	Gloss__V1__Reply *r;
 	char *text, *stem = import_stem(path), *title;
 
 	import_read(path, &text);
 	title = o->title != NULL ? strdup(o->title) : import_title(text);
-	a.id = o->id != NULL ? o->id : strcmp(path, "-") == 0 ? (char *)"" : stem;
+	a.id = o->id != NULL            ? o->id
+	       : strcmp(path, "-") == 0 ? (char *)""
+	                                : stem;
 	a.language = o->lang;
 	a.title = title;
 	a.text = text;
@@ -170,12 +175,13 @@ cmd_import(struct cli *cli, int argc, char **argv)
 		{ "title", required_argument, NULL, 't' },
 		{ "translation-of", required_argument, NULL, CLI_OPT_VERB + 1 },
 		{ "url", required_argument, NULL, CLI_OPT_VERB + 2 },
-		{ "meta", required_argument, NULL, 'm' }, { NULL, 0, NULL, 0 } };
+		{ "meta", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 } };
 	struct import_options o = { 0 };
 	int ch, failed = 0;
 
 	while ((ch = cli_getopt(cli, &import_verb, argc, argv, "l:t:m:h",
-		    longopts)) != -1) {
+	            longopts)) != -1) {
 		if (ch == 'l')
 			o.lang = optarg;
 		else if (ch == CLI_OPT_VERB)
@@ -190,7 +196,8 @@ cmd_import(struct cli *cli, int argc, char **argv)
 			import_meta(&o, optarg);
 	}
 	if (o.lang == NULL)
-		cli_usage_die(&import_verb, "give the text's language: --lang TAG");
+		cli_usage_die(&import_verb,
+		    "give the text's language: --lang TAG");
 	if (optind == argc)
 		cli_usage_die(&import_verb, "name at least one FILE");
 	if (o.id != NULL && argc - optind > 1)
@@ -226,7 +233,8 @@ articles_print(const struct articles_list *l, bool json)
 {
 	if (!json)
 		printf("%-*s  %-5s  %-*s  %7s  %7s  %s\n", (int)l->id_w, "ID",
-		    "LANG", (int)l->group_w, "GROUP", "CHARS", "BYTES", "TITLE");
+		    "LANG", (int)l->group_w, "GROUP", "CHARS", "BYTES",
+		    "TITLE");
 	for (size_t p = 0; p < l->n_pages; p++) {
 		Gloss__V1__ListArticlesResponse *r = l->pages[p]->list_articles;
 		for (size_t i = 0; i < r->n_articles; i++) {
@@ -235,18 +243,20 @@ articles_print(const struct articles_list *l, bool json)
 				cli_print_json(&a->base);
 				continue;
 			}
-			printf("%-*s  %-5s  %-*s  %7" PRIu32 "  %7" PRIu32 "  %s%s\n",
+			printf("%-*s  %-5s  %-*s  %7" PRIu32 "  %7" PRIu32
+			       "  %s%s\n",
 			    (int)l->id_w, a->id, a->language, (int)l->group_w,
 			    a->group, a->char_count, a->byte_count, a->title,
 			    a->state == GLOSS__V1__STATE__STATE_DELETED
-				? " (deleted)"
-				: "");
+			        ? " (deleted)"
+			        : "");
 		}
 	}
 }
 
 static void
-articles_widths(struct articles_list *l, const Gloss__V1__ListArticlesResponse *r)
+articles_widths(struct articles_list *l,
+    const Gloss__V1__ListArticlesResponse *r)
 {
 	for (size_t i = 0; i < r->n_articles; i++) {
 		size_t n = strlen(r->articles[i]->id);
@@ -263,16 +273,18 @@ cmd_articles(struct cli *cli, int argc, char **argv)
 		{ "lang", required_argument, NULL, 'l' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "deleted", no_argument, NULL, CLI_OPT_VERB },
-		{ "limit", required_argument, NULL, 'n' }, { NULL, 0, NULL, 0 } };
+		{ "limit", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 } };
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__ListArticlesRequest la = GLOSS__V1__LIST_ARTICLES_REQUEST__INIT;
+	Gloss__V1__ListArticlesRequest la =
+	    GLOSS__V1__LIST_ARTICLES_REQUEST__INIT;
 	struct articles_list l = { NULL, 0, 2, 5 };
 	long limit = -1, got = 0;
 	Gloss__V1__Reply *r;
 	int ch;
 
 	while ((ch = cli_getopt(cli, &articles_verb, argc, argv, "l:g:n:h",
-		    longopts)) != -1) {
+	            longopts)) != -1) {
 		if (ch == 'l')
 			la.language = optarg;
 		else if (ch == 'g')
@@ -288,7 +300,8 @@ cmd_articles(struct cli *cli, int argc, char **argv)
 	q.list_articles = &la;
 	do {
 		if (limit >= 0)
-			la.page_size = (int)(limit - got < 1000 ? limit - got : 1000);
+			la.page_size =
+			    (int)(limit - got < 1000 ? limit - got : 1000);
 		if (limit >= 0 && la.page_size == 0)
 			break;
 		q.request_id = (char *)"";
@@ -364,12 +377,13 @@ cmd_rm_article(struct cli *cli, int argc, char **argv)
 		{ "etag", required_argument, NULL, CLI_OPT_VERB },
 		{ NULL, 0, NULL, 0 } };
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__DeleteArticleRequest da = GLOSS__V1__DELETE_ARTICLE_REQUEST__INIT;
+	Gloss__V1__DeleteArticleRequest da =
+	    GLOSS__V1__DELETE_ARTICLE_REQUEST__INIT;
 	Gloss__V1__Reply *r;
 	int ch;
 
 	while ((ch = cli_getopt(cli, &rm_article_verb, argc, argv, "h",
-		    longopts)) != -1)
+	            longopts)) != -1)
 		if (ch == CLI_OPT_VERB)
 			da.etag = optarg;
 	if (argc - optind != 1)

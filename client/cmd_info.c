@@ -6,7 +6,8 @@
 static const struct cli_verb info_verb = { "info",
 	"usage: gloss info [options]\n"
 	"\n"
-	"Shows glossd's version, data folder, listeners, uptime, database sizes\n"
+	"Shows glossd's version, data folder, listeners, uptime, database "
+	"sizes\n"
 	"and counters.\n"
 	"\n"
 	"      --json      as one JSON object\n"
@@ -23,8 +24,8 @@ info_print(const Gloss__V1__GetServerInfoResponse *r)
 	printf("workers        %" PRIu32 "\n", r->workers);
 	printf("articles       %" PRIu64 "\n", r->article_count);
 	printf("last change    %" PRIu64 "\n", r->last_seq);
-	printf("map            %" PRIu64 " MiB used of %" PRIu64 " MiB; file %"
-	       PRIu64 " MiB\n",
+	printf("map            %" PRIu64 " MiB used of %" PRIu64
+	       " MiB; file %" PRIu64 " MiB\n",
 	    r->map_used >> 20, r->map_size >> 20, r->file_size >> 20);
 	printf("limits         request %" PRIu32 " bytes, article %" PRIu32
 	       " bytes\n",
@@ -45,7 +46,8 @@ cmd_info(struct cli *cli, int argc, char **argv)
 	static const struct option longopts[] = { CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 } };
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__GetServerInfoRequest gi = GLOSS__V1__GET_SERVER_INFO_REQUEST__INIT;
+	Gloss__V1__GetServerInfoRequest gi =
+	    GLOSS__V1__GET_SERVER_INFO_REQUEST__INIT;
 	Gloss__V1__Reply *r;
 
 	while (cli_getopt(cli, &info_verb, argc, argv, "h", longopts) != -1)

@@ -29,7 +29,7 @@ json_print_string(FILE *out, const char *s, size_t n)
 		else if (c < 0x20 || c == 0x7f)
 			fprintf(out, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
 		else if (c == 0xe2 && i + 2 < n && p[i + 1] == 0x80 &&
-		    (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
+		         (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
 			/* U+2028/9 end lines in JavaScript: escape them. */
 			fprintf(out, "\\u202%c", p[i + 2] == 0xa8 ? '8' : '9');
 			i += 2;
@@ -51,7 +51,8 @@ json_name(FILE *out, const char *name)
 			upper = true;
 			continue;
 		}
-		fputc(upper && *name >= 'a' && *name <= 'z' ? *name - 32 : *name,
+		fputc(upper && *name >= 'a' && *name <= 'z' ? *name - 32
+		                                            : *name,
 		    out);
 		upper = false;
 	}
@@ -68,7 +69,7 @@ json_base64(FILE *out, const ProtobufCBinaryData *b)
 	fputc('"', out);
 	for (i = 0; i + 2 < b->len; i += 3) {
 		uint32_t v = (uint32_t)b->data[i] << 16 |
-		    (uint32_t)b->data[i + 1] << 8 | b->data[i + 2];
+		             (uint32_t)b->data[i + 1] << 8 | b->data[i + 2];
 		fprintf(out, "%c%c%c%c", tab[v >> 18], tab[(v >> 12) & 63],
 		    tab[(v >> 6) & 63], tab[v & 63]);
 	}
@@ -76,7 +77,8 @@ json_base64(FILE *out, const ProtobufCBinaryData *b)
 		uint32_t v = (uint32_t)b->data[i] << 16;
 		fprintf(out, "%c%c==", tab[v >> 18], tab[(v >> 12) & 63]);
 	} else if (b->len - i == 2) {
-		uint32_t v = (uint32_t)b->data[i] << 16 | (uint32_t)b->data[i + 1] << 8;
+		uint32_t v =
+		    (uint32_t)b->data[i] << 16 | (uint32_t)b->data[i + 1] << 8;
 		fprintf(out, "%c%c%c=", tab[v >> 18], tab[(v >> 12) & 63],
 		    tab[(v >> 6) & 63]);
 	}
@@ -193,8 +195,8 @@ json_is_map(const ProtobufCFieldDescriptor *f)
 		return false;
 	n = strlen(d->name);
 	return n > 5 && strcmp(d->name + n - 5, "Entry") == 0 &&
-	    strcmp(d->fields[0].name, "key") == 0 &&
-	    strcmp(d->fields[1].name, "value") == 0;
+	       strcmp(d->fields[0].name, "key") == 0 &&
+	       strcmp(d->fields[1].name, "value") == 0;
 }
 
 /* One map entry as "key":value; JSON keys are strings, whatever K is. */
@@ -246,10 +248,13 @@ json_present(const ProtobufCFieldDescriptor *f, const char *base)
 	const void *p = base + f->offset;
 
 	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-		return *(const uint32_t *)(base + f->quantifier_offset) == f->id;
-	if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->quantifier_offset != 0 &&
-	    f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
-		return *(const protobuf_c_boolean *)(base + f->quantifier_offset);
+		return *(const uint32_t *)(base + f->quantifier_offset) ==
+		       f->id;
+	if (f->label == PROTOBUF_C_LABEL_OPTIONAL &&
+	    f->quantifier_offset != 0 && f->type != PROTOBUF_C_TYPE_STRING &&
+	    f->type != PROTOBUF_C_TYPE_MESSAGE)
+		return *(
+		    const protobuf_c_boolean *)(base + f->quantifier_offset);
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING: {
 		const char *s = *(char *const *)p;
@@ -277,8 +282,9 @@ json_message(FILE *out, const ProtobufCMessage *m)
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 		bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
-		if (repeated ? *(const size_t *)(base + f->quantifier_offset) == 0
-			     : !json_present(f, base))
+		if (repeated
+		        ? *(const size_t *)(base + f->quantifier_offset) == 0
+		        : !json_present(f, base))
 			continue;
 		if (!first)
 			fputc(',', out);

@@ -29,12 +29,14 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: gloss VERB [options] [args]\n"
 	    "\n"
-	    "The command line of gloss, the annotation service for multilingual\n"
+	    "The command line of gloss, the annotation service for "
+	    "multilingual\n"
 	    "news text.  It talks to glossd (start it with `make run`).\n"
 	    "\n"
 	    "verbs:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-12s %s\n", commands[i].name,
+		    commands[i].summary);
 	fprintf(out,
 	    "\n"
 	    "options every verb takes:\n"

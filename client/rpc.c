@@ -53,7 +53,8 @@ const char *
 rpc_code_name(int code)
 {
 	const ProtobufCEnumValue *v =
-	    protobuf_c_enum_descriptor_get_value(&gloss__v1__code__descriptor, code);
+	    protobuf_c_enum_descriptor_get_value(&gloss__v1__code__descriptor,
+	        code);
 
 	return v != NULL ? v->name : "UNKNOWN";
 }
@@ -85,20 +86,20 @@ rpc_open(const char *url, struct rpc_client **out, char *why, size_t whylen)
 	snprintf(c->url, sizeof(c->url), "%s", url);
 	if ((rv = nng_req0_open(&c->sock)) != 0 ||
 	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME,
-		 NNG_DURATION_INFINITE)) != 0 ||
+	         NNG_DURATION_INFINITE)) != 0 ||
 	    (rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ,
-		 RPC_RECV_MAX)) != 0 ||
+	         RPC_RECV_MAX)) != 0 ||
 	    (rv = nng_dial(c->sock, url, NULL, 0)) != 0) {
 		snprintf(why, whylen, "cannot connect to %s: %s%s", url,
 		    nng_strerror(rv),
 		    rv == NNG_ECONNREFUSED || rv == NNG_ENOENT
-			? " (is glossd running? `make run` starts it)"
-			: "");
+		        ? " (is glossd running? `make run` starts it)"
+		        : "");
 		nng_close(c->sock);
 		free(c);
 		return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP
-		    ? RPC_INVALID_ARGUMENT
-		    : RPC_UNAVAILABLE;
+		           ? RPC_INVALID_ARGUMENT
+		           : RPC_UNAVAILABLE;
 	}
 	*out = c;
 	return RPC_OK;
@@ -158,15 +159,16 @@ rpc_now_ms(void)
 static void
 rpc_sleep_ms(long long ms)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000 };
+	struct timespec ts = { (time_t)(ms / 1000),
+		(long)(ms % 1000) * 1000000 };
 
 	nanosleep(&ts, NULL);
 }
 
 /* One exchange.  Returns 0 with *reply set, or an nng error. */
 static int
-rpc_exchange(struct rpc_client *c, const void *buf, size_t n,
-    long long left_ms, Gloss__V1__Reply **reply)
+rpc_exchange(struct rpc_client *c, const void *buf, size_t n, long long left_ms,
+    Gloss__V1__Reply **reply)
 {
 	nng_msg *msg;
 	int rv;
@@ -183,8 +185,8 @@ rpc_exchange(struct rpc_client *c, const void *buf, size_t n,
 	}
 	if ((rv = nng_recvmsg(c->sock, &msg, 0)) != 0)
 		return rv;
-	*reply = gloss__v1__reply__unpack(NULL, nng_msg_len(msg),
-	    nng_msg_body(msg));
+	*reply =
+	    gloss__v1__reply__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
 	nng_msg_free(msg);
 	return *reply == NULL ? NNG_EPROTO : 0;
 }
@@ -205,12 +207,14 @@ rpc_send_loop(struct rpc_client *c, const void *buf, size_t n,
 		rv = rpc_exchange(c, buf, n, left, reply);
 		if (rv == NNG_EPROTO)
 			return rpc_fail(c, RPC_INTERNAL,
-			    "the reply from %s is not a gloss.v1.Reply", c->url);
+			    "the reply from %s is not a gloss.v1.Reply",
+			    c->url);
 		if (rv == NNG_ETIMEDOUT)
 			return rpc_fail(c, RPC_DEADLINE_EXCEEDED,
 			    "no reply from %s in time", c->url);
-		if (rv == 0 && ((*reply)->status == NULL ||
-			     (int)(*reply)->status->code != RPC_UNAVAILABLE))
+		if (rv == 0 &&
+		    ((*reply)->status == NULL ||
+		        (int)(*reply)->status->code != RPC_UNAVAILABLE))
 			return RPC_OK;
 		if (rv == 0) {
 			rpc_fail(c, RPC_UNAVAILABLE, "%s",
@@ -218,12 +222,13 @@ rpc_send_loop(struct rpc_client *c, const void *buf, size_t n,
 			rpc_reply_free(*reply);
 			*reply = NULL;
 		} else {
-			rpc_fail(c, RPC_UNAVAILABLE, "lost the connection to %s: %s",
-			    c->url, nng_strerror(rv));
+			rpc_fail(c, RPC_UNAVAILABLE,
+			    "lost the connection to %s: %s", c->url,
+			    nng_strerror(rv));
 		}
 		rpc_sleep_ms(backoff < left ? backoff : left);
 		backoff = backoff * 2 > RPC_BACKOFF_MAX ? RPC_BACKOFF_MAX
-							: backoff * 2;
+		                                        : backoff * 2;
 	}
 }
 
@@ -251,7 +256,8 @@ rpc_call(struct rpc_client *c, Gloss__V1__Request *q, unsigned timeout_ms,
 	n = gloss__v1__request__get_packed_size(q);
 	if (n > RPC_SEND_MAX)
 		return rpc_fail(c, RPC_RESOURCE_EXHAUSTED,
-		    "the request is %zu bytes, over the %zu-byte transport limit",
+		    "the request is %zu bytes, over the %zu-byte transport "
+		    "limit",
 		    n, RPC_SEND_MAX);
 	if ((buf = malloc(n ? n : 1)) == NULL)
 		return rpc_fail(c, RPC_RESOURCE_EXHAUSTED, "out of memory");

@@ -59,8 +59,8 @@ void rpc_close(struct rpc_client *c);
  * request_id, rpc_call() sets one (a random UUID) in q->request_id,
  * pointing into the client, valid until the next call.
  */
-int rpc_call(struct rpc_client *c, Gloss__V1__Request *q,
-    unsigned timeout_ms, Gloss__V1__Reply **reply);
+int rpc_call(struct rpc_client *c, Gloss__V1__Request *q, unsigned timeout_ms,
+    Gloss__V1__Reply **reply);
 
 /* The last call's status message: glossd's, or the client's own. */
 const char *rpc_error(const struct rpc_client *c);

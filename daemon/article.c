@@ -29,7 +29,8 @@ article_id_valid(const char *id)
 	if (n == 0 || n > ARTICLE_ID_MAX || !isalnum((unsigned char)id[0]))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)id[i]) && strchr("._-", id[i]) == NULL)
+		if (!isalnum((unsigned char)id[i]) &&
+		    strchr("._-", id[i]) == NULL)
 			return false;
 	return true;
 }
@@ -60,9 +61,9 @@ static enum status
 article_check_meta(struct call *c, const Gloss__V1__Article *a)
 {
 	if (strlen(a->title) > ARTICLE_TITLE_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "article.title",
-		    "title is %zu bytes; the limit is %d", strlen(a->title),
-		    ARTICLE_TITLE_MAX);
+		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		    "article.title", "title is %zu bytes; the limit is %d",
+		    strlen(a->title), ARTICLE_TITLE_MAX);
 	if (strlen(a->source_url) > ARTICLE_URL_MAX)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT,
 		    "article.source_url", "source_url is over %d bytes",
@@ -90,7 +91,8 @@ article_check(struct call *c, const Gloss__V1__Article *a)
 	size_t n = strlen(a->text);
 
 	if (a->id[0] != '\0' && !article_id_valid(a->id))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "article.id",
+		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		    "article.id",
 		    "article id '%.140s' is not 1-%d of A-Z a-z 0-9 . _ - "
 		    "starting with a letter or digit",
 		    a->id, ARTICLE_ID_MAX);
@@ -101,8 +103,8 @@ article_check(struct call *c, const Gloss__V1__Article *a)
 		    "'pt-BR'",
 		    a->language);
 	if (n == 0)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "article.text",
-		    "the article's text is empty");
+		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		    "article.text", "the article's text is empty");
 	if (n > c->env->max_article_bytes)
 		return call_field_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "article.text",
@@ -121,7 +123,8 @@ article_make_id(struct call *c, const Gloss__V1__Article *a)
 	uint8_t rnd[6];
 	size_t n = 0;
 
-	for (const char *p = a->title; *p != '\0' && n < sizeof(slug) - 1; p++) {
+	for (const char *p = a->title; *p != '\0' && n < sizeof(slug) - 1;
+	     p++) {
 		if (isalnum((unsigned char)*p))
 			slug[n++] = (char)tolower((unsigned char)*p);
 		else if (n > 0 && slug[n - 1] != '-')
@@ -191,9 +194,9 @@ article_record_change(struct call *c, Gloss__V1__Article *a,
 		a->create_seq = ch.seq;
 	else if (op == GLOSS__V1__OPERATION__OPERATION_DELETED)
 		a->delete_seq = ch.seq;
-	return a->etag != NULL ? STATUS_OK
-			       : call_error(c, STATUS_RESOURCE_EXHAUSTED,
-				     "out of memory");
+	return a->etag != NULL
+	           ? STATUS_OK
+	           : call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
 }
 
 /* A shallow copy of `a` without its text, for replies that list or ack. */
@@ -235,7 +238,8 @@ article_reply_one(struct call *c, const Gloss__V1__Article *a,
     Gloss__V1__Article **slot)
 {
 	if ((*slot = article_without_text(c, a)) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
 	return STATUS_OK;
 }
 
@@ -250,7 +254,8 @@ article_create(struct call *c)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "article",
 		    "CreateArticle needs an article");
 	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
 	if ((s = article_check(c, a)) != STATUS_OK)
 		return s;
 	if (a->id[0] == '\0' && (a->id = article_make_id(c, a)) == NULL)
@@ -261,15 +266,15 @@ article_create(struct call *c)
 		    "article '%s' already exists (created by %s)%s", a->id,
 		    old->created_by,
 		    old->state == GLOSS__V1__STATE__STATE_DELETED
-			? "; it is deleted, but its id stays taken"
-			: "");
+		        ? "; it is deleted, but its id stays taken"
+		        : "");
 	if (s != STATUS_NOT_FOUND)
 		return call_error(c, s, "cannot read article '%s'", a->id);
 	if ((s = article_join_group(c, a)) != STATUS_OK)
 		return s;
 	article_stamp_new(c, a);
 	if ((s = article_record_change(c, a,
-		 GLOSS__V1__OPERATION__OPERATION_CREATED)) != STATUS_OK)
+	         GLOSS__V1__OPERATION__OPERATION_CREATED)) != STATUS_OK)
 		return s;
 	if ((s = store_article_put(c->txn, a)) != STATUS_OK)
 		return call_error(c, s, "cannot store article '%s'", a->id);
@@ -290,8 +295,8 @@ article_find(struct call *c, const char *id, Gloss__V1__Article **a)
 		    "no article id given");
 	s = store_article_get(c->txn, id, &c->allocator, a);
 	if (s == STATUS_NOT_FOUND)
-		return call_field_error(c, s, "id", "article '%.140s' not found",
-		    id);
+		return call_field_error(c, s, "id",
+		    "article '%.140s' not found", id);
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read article '%.140s'", id);
 	return STATUS_OK;
@@ -306,7 +311,8 @@ article_get(struct call *c)
 	enum status s;
 
 	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
 	if ((s = article_find(c, q->id, &a)) != STATUS_OK)
 		return s;
 	if (q->omit_text)
@@ -366,16 +372,19 @@ article_list(struct call *c)
 	enum status s;
 
 	if (r == NULL || query == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
 	if ((s = page_size(c, q->page_size, &pg.max)) != STATUS_OK ||
 	    (s = page_token_read(c, q->page_token, query, &f.after, &n)) !=
-		STATUS_OK)
+	        STATUS_OK)
 		return s;
 	pg.items = call_alloc(c, pg.max * sizeof(*pg.items));
 	pg.budget = c->env->max_reply_bytes - 4096;
 	if (pg.items == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
-	s = store_article_scan(c->txn, &f, &c->allocator, article_page_add, &pg);
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	s = store_article_scan(c->txn, &f, &c->allocator, article_page_add,
+	    &pg);
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot list articles");
 	gloss__v1__list_articles_response__init(r);
@@ -385,7 +394,8 @@ article_list(struct call *c)
 		r->next_page_token = page_token_make(c, query,
 		    pg.items[pg.n - 1]->id, strlen(pg.items[pg.n - 1]->id));
 	if (r->next_page_token == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_LIST_ARTICLES;
 	c->reply.list_articles = r;
 	return STATUS_OK;
@@ -400,7 +410,8 @@ article_delete(struct call *c)
 	enum status s;
 
 	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
 	if ((s = article_find(c, q->id, &a)) != STATUS_OK)
 		return s;
 	if (a->state == GLOSS__V1__STATE__STATE_DELETED)
@@ -417,7 +428,7 @@ article_delete(struct call *c)
 	a->deleted_by = c->req->author;
 	a->delete_time_ms = c->now_ms;
 	if ((s = article_record_change(c, a,
-		 GLOSS__V1__OPERATION__OPERATION_DELETED)) != STATUS_OK)
+	         GLOSS__V1__OPERATION__OPERATION_DELETED)) != STATUS_OK)
 		return s;
 	if ((s = store_article_put(c->txn, a)) != STATUS_OK)
 		return call_error(c, s, "cannot store article '%s'", a->id);

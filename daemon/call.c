@@ -124,23 +124,28 @@ static void
 call_set_status(struct call *c, enum status s, const char *field,
     const char *fmt, va_list ap)
 {
-	Gloss__V1__FieldViolation *fv, **list;
+	va_list ap2;
 
 	c->status.code = (Gloss__V1__Code)s;
-	c->status.message = call_vprintf(c, fmt, ap);
-	if (c->status.message == NULL)
-		c->status.message = (char *)"(message lost: request arena full)";
+	va_copy(ap2, ap);
+	c->status.message = call_vprintf(c, fmt, ap2);
+	va_end(ap2);
+	if (c->status.message == NULL) {
+		vsnprintf(c->spare_message, sizeof(c->spare_message), fmt, ap);
+		c->status.message = c->spare_message;
+	}
 	if (field == NULL)
 		return;
-	fv = call_alloc(c, sizeof(*fv));
-	list = call_alloc(c, sizeof(*list));
-	if (fv == NULL || list == NULL)
-		return;
-	gloss__v1__field_violation__init(fv);
-	fv->field = call_str(field);
-	fv->description = c->status.message;
-	list[0] = fv;
-	c->status.details = list;
+	gloss__v1__field_violation__init(&c->spare_violation);
+	/* Copied: callers may name the field from a buffer on their stack. */
+	c->spare_violation.field = call_strndup(c, field, strlen(field));
+	if (c->spare_violation.field == NULL) {
+		snprintf(c->spare_field, sizeof(c->spare_field), "%s", field);
+		c->spare_violation.field = c->spare_field;
+	}
+	c->spare_violation.description = c->status.message;
+	c->spare_violations[0] = &c->spare_violation;
+	c->status.details = c->spare_violations;
 	c->status.n_details = 1;
 }
 

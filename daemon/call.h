@@ -54,6 +54,12 @@ struct call {
 	size_t allocated;
 	size_t budget;
 	ProtobufCAllocator allocator; /* protobuf-c over the arena */
+	/* Where an error goes when the arena is spent, so that running out
+	 * of budget is still reported in words (truncated if need be). */
+	char spare_message[256];
+	char spare_field[64];
+	Gloss__V1__FieldViolation spare_violation;
+	Gloss__V1__FieldViolation *spare_violations[1];
 };
 
 /*

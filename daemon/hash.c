@@ -39,7 +39,8 @@ void
 hash_hmac(const uint8_t *key, size_t keylen, const void *data, size_t n,
     uint8_t out[HASH_SIZE])
 {
-	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+	const mbedtls_md_info_t *md =
+	    mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
 
 	(void)mbedtls_md_hmac(md, key, keylen, data, n, out);
 }

@@ -50,7 +50,8 @@ info_get_server_info(struct call *c)
 	enum status s;
 
 	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
 	if ((s = store_info(c->txn, &si)) != STATUS_OK)
 		return call_error(c, s, "cannot read the store's figures");
 	gloss__v1__get_server_info_response__init(r);
@@ -63,7 +64,8 @@ info_get_server_info(struct call *c)
 	r->records_read = si.records_read;
 	r->n_databases = STORE_DB_COUNT;
 	if ((r->databases = info_dbs(c, &si)) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_GET_SERVER_INFO;
 	c->reply.get_server_info = r;
 	return STATUS_OK;

@@ -39,8 +39,8 @@ log_vmsg(enum log_level level, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ glossd %s: ",
-	    ts.tv_nsec / 1000000, log_names[level]);
+	n += (size_t)snprintf(line + n, sizeof(line) - n,
+	    ".%03ldZ glossd %s: ", ts.tv_nsec / 1000000, log_names[level]);
 	k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	if (k < 0)
 		k = 0;

@@ -40,14 +40,16 @@ main_usage(FILE *out)
 	    "Serves gloss.v1 requests over nng from an LMDB data folder.\n"
 	    "\n"
 	    "  -d, --data DIR          data folder (default: %s)\n"
-	    "  -l, --listen URL        ipc://PATH, tcp://HOST:PORT; repeatable\n"
+	    "  -l, --listen URL        ipc://PATH, tcp://HOST:PORT; "
+	    "repeatable\n"
 	    "                          (default: ipc://DIR/glossd.sock)\n"
 	    "  -w, --workers N         request threads (default: 16)\n"
 	    "      --max-article-kib N largest article text (default: 512, "
 	    "at most %d)\n"
 	    "      --map-mib N         initial LMDB map size (default: 1024;\n"
 	    "                          it grows when full)\n"
-	    "      --log-level LEVEL   error, warn, info or debug (default: info)\n"
+	    "      --log-level LEVEL   error, warn, info or debug (default: "
+	    "info)\n"
 	    "  -V, --version           print the version and exit\n"
 	    "  -h, --help              print this help and exit\n"
 	    "\n"
@@ -66,8 +68,8 @@ main_number(const char *flag, const char *arg, unsigned long lo,
 	errno = 0;
 	v = strtoul(arg, &end, 10);
 	if (errno != 0 || *end != '\0' || arg[0] == '\0' || v < lo || v > hi)
-		fatal("%s takes a number from %lu to %lu, not '%s'", flag, lo, hi,
-		    arg);
+		fatal("%s takes a number from %lu to %lu, not '%s'", flag, lo,
+		    hi, arg);
 	return v;
 }
 
@@ -119,7 +121,8 @@ main_parse(int argc, char **argv, struct main_options *o)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "d:l:w:Vh", longopts, NULL)) != -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "d:l:w:Vh", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			main_usage(stdout);
 			exit(0);
@@ -135,7 +138,8 @@ main_parse(int argc, char **argv, struct main_options *o)
 		main_option(o, ch, optarg);
 	}
 	if (optind < argc)
-		fatal("unexpected argument '%s' (see glossd --help)", argv[optind]);
+		fatal("unexpected argument '%s' (see glossd --help)",
+		    argv[optind]);
 }
 
 static void
@@ -170,8 +174,10 @@ main_wait(const sigset_t *set)
 int
 main(int argc, char **argv)
 {
-	struct main_options o = { .data_dir = GLOSS_DEFAULT_DATA, .workers = 16,
-		.max_article_kib = 512, .map_mib = 1024 };
+	struct main_options o = { .data_dir = GLOSS_DEFAULT_DATA,
+		.workers = 16,
+		.max_article_kib = 512,
+		.map_mib = 1024 };
 	struct store_options so = { 0 };
 	static struct call_env env;
 	static char ipc[4096];
@@ -202,8 +208,8 @@ main(int argc, char **argv)
 		fatal("%s", why);
 	}
 	for (size_t i = 0; i < env.n_listen; i++)
-		log_info("glossd %s serving %s on %s", GLOSS_VERSION, o.data_dir,
-		    env.listen[i]);
+		log_info("glossd %s serving %s on %s", GLOSS_VERSION,
+		    o.data_dir, env.listen[i]);
 	sig = main_wait(&set);
 	log_info("%s: finishing requests in flight", strsignal(sig));
 	server_stop(sv);

@@ -16,9 +16,9 @@ page_size(struct call *c, int requested, size_t *out)
 	if (requested < 0)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "page_size",
 		    "page_size must not be negative (got %d)", requested);
-	*out = requested == 0 ? PAGE_SIZE_DEFAULT
-	    : requested > PAGE_SIZE_MAX ? PAGE_SIZE_MAX
-				       : (size_t)requested;
+	*out = requested == 0              ? PAGE_SIZE_DEFAULT
+	       : requested > PAGE_SIZE_MAX ? PAGE_SIZE_MAX
+	                                   : (size_t)requested;
 	return STATUS_OK;
 }
 
@@ -46,7 +46,8 @@ page_b64_encode(const uint8_t *in, size_t n, char *out)
 	uint32_t v;
 
 	for (i = 0; i + 2 < n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		for (int k = 3; k >= 0; k--)
 			out[o++] = page_b64[(v >> (6 * k)) & 63];
 	}
@@ -114,7 +115,8 @@ page_token_read(struct call *c, const char *token, const char *query,
 	if (tn == 0)
 		return STATUS_OK;
 	if (raw == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
 	rn = page_b64_decode(token, raw);
 	if (rn < 1 + PAGE_MAC || raw[0] != PAGE_VERSION)
 		goto bad;

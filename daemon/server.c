@@ -20,9 +20,9 @@
 #include "store.h"
 #include "wire.h"
 
-#define SERVER_POLL_MS   250  /* how often an idle worker checks for stop */
-#define SERVER_SEND_MS   5000 /* a peer that does not read its reply */
-#define SERVER_REQID_MAX 36   /* AIP-155 */
+#define SERVER_POLL_MS    250  /* how often an idle worker checks for stop */
+#define SERVER_SEND_MS    5000 /* a peer that does not read its reply */
+#define SERVER_REQID_MAX  36   /* AIP-155 */
 #define SERVER_AUTHOR_MAX 64
 
 struct server_worker {
@@ -53,7 +53,8 @@ server_wire_error(struct call *c, const struct wire_error *e)
 		if (e->depth == 0 && e->field >= 16)
 			return call_error(c, STATUS_UNIMPLEMENTED,
 			    "method number %u is not served by this glossd "
-			    "(%s, gloss.v1); is the client newer than the server?",
+			    "(%s, gloss.v1); is the client newer than the "
+			    "server?",
 			    e->field, GLOSS_VERSION);
 		return call_field_error(c, STATUS_INVALID_ARGUMENT,
 		    e->path[0] ? e->path : "request",
@@ -84,7 +85,8 @@ server_check_envelope(struct call *c)
 		if (q->request_id[i] < 0x21 || q->request_id[i] > 0x7e)
 			n = SERVER_REQID_MAX + 1;
 	if (n > SERVER_REQID_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "request_id",
+		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		    "request_id",
 		    "request_id must be at most %d printable ASCII characters "
 		    "(a UUID is best)",
 		    SERVER_REQID_MAX);
@@ -94,7 +96,8 @@ server_check_envelope(struct call *c)
 			n = SERVER_AUTHOR_MAX + 1;
 	if (n > SERVER_AUTHOR_MAX)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "author",
-		    "author must be at most %d bytes without control characters",
+		    "author must be at most %d bytes without control "
+		    "characters",
 		    SERVER_AUTHOR_MAX);
 	if (n == 0)
 		q->author = (char *)"anonymous";
@@ -106,8 +109,9 @@ server_check_envelope(struct call *c)
 static void
 server_hash_body(struct call *c)
 {
-	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
-	    &gloss__v1__request__descriptor, (unsigned)c->req->body_case);
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field(
+	        &gloss__v1__request__descriptor, (unsigned)c->req->body_case);
 	const ProtobufCMessage *arm =
 	    *(ProtobufCMessage *const *)((const char *)c->req + f->offset);
 	size_t n = protobuf_c_message_get_packed_size(arm);
@@ -130,12 +134,13 @@ server_unpack(struct call *c, const uint8_t *buf, size_t n)
 		    n, c->env->max_request_bytes);
 	if (wire_check(&gloss__v1__request__descriptor, buf, n, &e) != WIRE_OK)
 		return server_wire_error(c, &e);
-	c->req = (Gloss__V1__Request *)protobuf_c_message_unpack(
-	    &gloss__v1__request__descriptor, &c->allocator, n, buf);
+	c->req = (Gloss__V1__Request *)
+	    protobuf_c_message_unpack(&gloss__v1__request__descriptor,
+	        &c->allocator, n, buf);
 	if (c->req == NULL)
-		return call_error(c, c->allocated >= c->budget / 2
-			? STATUS_RESOURCE_EXHAUSTED
-			: STATUS_INVALID_ARGUMENT,
+		return call_error(c,
+		    c->allocated >= c->budget / 2 ? STATUS_RESOURCE_EXHAUSTED
+		                                  : STATUS_INVALID_ARGUMENT,
 		    "the request is not a packed gloss.v1.Request message");
 	if (c->req->body_case == GLOSS__V1__REQUEST__BODY__NOT_SET)
 		return call_error(c, STATUS_INVALID_ARGUMENT,
@@ -204,7 +209,8 @@ server_serve(struct server *sv, nng_msg *req)
 	nng_msg *reply;
 
 	call_init(&c, sv->env, 4 * sv->env->max_request_bytes + (1 << 20));
-	if (server_unpack(&c, nng_msg_body(req), nng_msg_len(req)) == STATUS_OK) {
+	if (server_unpack(&c, nng_msg_body(req), nng_msg_len(req)) ==
+	    STATUS_OK) {
 		m = method_find(c.req->body_case);
 		if (m == NULL)
 			call_error(&c, STATUS_UNIMPLEMENTED,
@@ -213,7 +219,8 @@ server_serve(struct server *sv, nng_msg *req)
 		else
 			server_dispatch(sv, &c, m);
 	}
-	nng_msg_free(req); /* after the handler: the request's bytes are copied */
+	nng_msg_free(
+	    req); /* after the handler: the request's bytes are copied */
 	reply = server_pack(&c);
 	atomic_fetch_add(&sv->env->requests_served, 1);
 	log_debug("%s: %s (%lld ms) %s", m != NULL ? m->name : "?",
@@ -268,7 +275,8 @@ server_workers_start(struct server *sv)
 		if ((rv = nng_ctx_open(&w->ctx, sv->sock)) != 0 ||
 		    (rv = nng_aio_alloc(&w->aio, NULL, NULL)) != 0)
 			return rv;
-		if (pthread_create(&w->thread, NULL, server_worker_main, w) != 0)
+		if (pthread_create(&w->thread, NULL, server_worker_main, w) !=
+		    0)
 			return NNG_ENOMEM;
 		w->started = true;
 	}
@@ -284,7 +292,8 @@ server_listen(struct server *sv, const char *url, nng_listener *l)
 
 	if ((rv = nng_listener_create(l, sv->sock, url)) != 0)
 		return rv;
-	if ((rv = nng_listener_set_size(*l, NNG_OPT_RECVMAXSZ, SERVER_RECV_MAX)) != 0)
+	if ((rv = nng_listener_set_size(*l, NNG_OPT_RECVMAXSZ,
+	         SERVER_RECV_MAX)) != 0)
 		return rv;
 	if (strncmp(url, "ipc://", 6) == 0 &&
 	    (rv = nng_listener_set_int(*l, NNG_OPT_IPC_PERMISSIONS, 0600)) != 0)
@@ -302,7 +311,7 @@ server_open(struct server *sv, char *why, size_t whylen)
 
 	if ((rv = nng_rep0_open(&sv->sock)) != 0 ||
 	    (rv = nng_socket_set_size(sv->sock, NNG_OPT_RECVMAXSZ,
-		 SERVER_RECV_MAX)) != 0) {
+	         SERVER_RECV_MAX)) != 0) {
 		snprintf(why, whylen, "cannot open an nng socket: %s",
 		    nng_strerror(rv));
 		return STATUS_INTERNAL;
@@ -316,9 +325,9 @@ server_open(struct server *sv, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot listen on %s: %s", url,
 		    nng_strerror(rv));
 		return rv == NNG_EADDRINUSE ? STATUS_UNAVAILABLE
-		    : rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP
-			? STATUS_INVALID_ARGUMENT
-			: STATUS_INTERNAL;
+		       : rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP
+		           ? STATUS_INVALID_ARGUMENT
+		           : STATUS_INTERNAL;
 	}
 	if ((rv = server_workers_start(sv)) != 0) {
 		snprintf(why, whylen, "cannot start workers: %s",
@@ -335,8 +344,8 @@ server_start(struct call_env *env, struct writer *w, struct server **out,
 	struct server *sv = calloc(1, sizeof(*sv));
 	enum status s;
 
-	if (sv == NULL ||
-	    (sv->listeners = calloc(env->n_listen, sizeof(nng_listener))) == NULL) {
+	if (sv == NULL || (sv->listeners = calloc(env->n_listen,
+	                       sizeof(nng_listener))) == NULL) {
 		free(sv);
 		snprintf(why, whylen, "out of memory");
 		return STATUS_RESOURCE_EXHAUSTED;
@@ -360,7 +369,8 @@ server_stop(struct server *sv)
 	for (unsigned i = 0; sv->workers != NULL && i < sv->env->workers; i++)
 		if (sv->workers[i].started)
 			pthread_join(sv->workers[i].thread, NULL);
-	nng_close(sv->sock); /* after the workers: their last replies are sent */
+	nng_close(
+	    sv->sock); /* after the workers: their last replies are sent */
 	for (unsigned i = 0; sv->workers != NULL && i < sv->env->workers; i++) {
 		if (sv->workers[i].aio != NULL)
 			nng_aio_free(sv->workers[i].aio);

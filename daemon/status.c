@@ -5,7 +5,7 @@ const char *
 status_name(enum status s)
 {
 	switch (s) {
-#define X(name, code)     \
+#define X(name, code)       \
 	case STATUS_##name: \
 		return #name;
 		STATUS_LIST(X)

@@ -23,19 +23,19 @@
 #include "store.h"
 
 /* The named databases, in one list so that opening and stats agree. */
-#define STORE_DBS(X)               \
-	X(META, "meta")            \
-	X(ARTICLES, "articles")    \
-	X(BY_LANG, "article_lang") \
+#define STORE_DBS(X)                 \
+	X(META, "meta")              \
+	X(ARTICLES, "articles")      \
+	X(BY_LANG, "article_lang")   \
 	X(BY_GROUP, "article_group") \
-	X(CHANGES, "changes")      \
+	X(CHANGES, "changes")        \
 	X(REQUESTS, "requests")
 
 enum store_db {
 #define X(id, name) STORE_DB_##id,
 	STORE_DBS(X)
 #undef X
-	STORE_DB_N
+	    STORE_DB_N
 };
 
 static const char *const store_db_names[] = {
@@ -52,9 +52,9 @@ struct store {
 	char *dir;
 	int lock_fd;
 	size_t map_size;
-	/* Readers hold it shared for the life of their transaction; store_grow()
-	 * holds it exclusively, as mdb_env_set_mapsize() needs no transaction
-	 * open in the process and LMDB does not check. */
+	/* Readers hold it shared for the life of their transaction;
+	 * store_grow() holds it exclusively, as mdb_env_set_mapsize() needs no
+	 * transaction open in the process and LMDB does not check. */
 	pthread_rwlock_t resize;
 	uint8_t secret[32];
 	atomic_uint_fast64_t records_read;
@@ -130,7 +130,8 @@ store_lock(struct store *st, char *why, size_t whylen)
 	snprintf(path, sizeof(path), "%s/glossd.lock", st->dir);
 	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (st->lock_fd < 0) {
-		snprintf(why, whylen, "cannot open %s: %s", path, strerror(errno));
+		snprintf(why, whylen, "cannot open %s: %s", path,
+		    strerror(errno));
 		return STATUS_INTERNAL;
 	}
 	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) != 0) {
@@ -144,7 +145,8 @@ store_lock(struct store *st, char *why, size_t whylen)
 		return STATUS_UNAVAILABLE;
 	}
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(st->lock_fd, 0) != 0 || write(st->lock_fd, pid, (size_t)n) != n)
+	if (ftruncate(st->lock_fd, 0) != 0 ||
+	    write(st->lock_fd, pid, (size_t)n) != n)
 		log_warn("cannot write pid to %s", path);
 	return STATUS_OK;
 }
@@ -180,7 +182,8 @@ store_env_open(struct store *st, size_t map_size)
 	if ((rc = mdb_reader_check(st->env, &dead)) != 0)
 		return rc;
 	if (dead > 0)
-		log_info("cleared %d reader slots left by dead processes", dead);
+		log_info("cleared %d reader slots left by dead processes",
+		    dead);
 	return 0;
 }
 
@@ -245,7 +248,7 @@ store_dbs_open(struct store *st, char *why, size_t whylen)
 		return rc;
 	for (int i = 0; i < STORE_DB_N; i++)
 		if ((rc = mdb_dbi_open(txn, store_db_names[i], MDB_CREATE,
-			 &st->dbi[i])) != 0)
+		         &st->dbi[i])) != 0)
 			goto fail;
 	if ((rc = store_meta_schema(st, txn, why, whylen)) != 0 ||
 	    (rc = store_meta_secret(st, txn)) != 0)
@@ -294,7 +297,8 @@ store_open(const struct store_options *opt, struct store **out, char *why,
 		return STATUS_RESOURCE_EXHAUSTED;
 	if ((s = store_lock(st, why, whylen)) != STATUS_OK)
 		goto fail;
-	rc = store_env_open(st, opt->map_size ? opt->map_size : STORE_MAP_DEFAULT);
+	rc = store_env_open(st,
+	    opt->map_size ? opt->map_size : STORE_MAP_DEFAULT);
 	if (rc == 0)
 		rc = store_dbs_open(st, why, whylen);
 	if (rc != 0) {
@@ -302,7 +306,7 @@ store_open(const struct store_options *opt, struct store **out, char *why,
 			snprintf(why, whylen, "cannot open LMDB in %s: %s",
 			    opt->dir, mdb_strerror(rc));
 		s = rc == MDB_VERSION_MISMATCH ? STATUS_FAILED_PRECONDITION
-					       : store_status(rc);
+		                               : store_status(rc);
 		goto fail;
 	}
 	*out = st;
@@ -490,8 +494,8 @@ store_unpack(const MDB_val *v, const ProtobufCMessageDescriptor *d,
 
 static enum status
 store_get_message(struct store_txn *t, enum store_db db, const void *k,
-    size_t klen, const ProtobufCMessageDescriptor *d,
-    ProtobufCAllocator *alloc, ProtobufCMessage **out)
+    size_t klen, const ProtobufCMessageDescriptor *d, ProtobufCAllocator *alloc,
+    ProtobufCMessage **out)
 {
 	MDB_val key = { klen, store_unconst(k) }, val;
 	int rc;
@@ -519,13 +523,12 @@ store_article_put(struct store_txn *t, const Gloss__V1__Article *a)
 	size_t n, idlen = strlen(a->id);
 	int rc;
 
-	rc = store_put_message(t, STORE_DB_ARTICLES, a->id, idlen,
-	    &a->base, 0);
-	if (rc == 0 && (n = key_pair(k, a->language, strlen(a->language),
-			    a->id, idlen)) > 0)
+	rc = store_put_message(t, STORE_DB_ARTICLES, a->id, idlen, &a->base, 0);
+	if (rc == 0 && (n = key_pair(k, a->language, strlen(a->language), a->id,
+	                    idlen)) > 0)
 		rc = store_put_empty(t, STORE_DB_BY_LANG, k, n);
-	if (rc == 0 && (n = key_pair(k, a->group, strlen(a->group), a->id,
-			    idlen)) > 0)
+	if (rc == 0 &&
+	    (n = key_pair(k, a->group, strlen(a->group), a->id, idlen)) > 0)
 		rc = store_put_empty(t, STORE_DB_BY_GROUP, k, n);
 	return store_status(rc);
 }
@@ -590,14 +593,14 @@ store_scan_entry(struct store_txn *t, const struct store_scan *sc,
 }
 
 static bool
-store_scan_skip(const struct store_article_filter *f, const struct store_scan *sc,
-    const MDB_val *k, const Gloss__V1__Article *a)
+store_scan_skip(const struct store_article_filter *f,
+    const struct store_scan *sc, const MDB_val *k, const Gloss__V1__Article *a)
 {
 	if (k->mv_size == sc->start_len && sc->start_len > sc->prefix_len &&
 	    memcmp(k->mv_data, sc->start, sc->start_len) == 0)
 		return true; /* the `after` entry itself */
 	return f->language != NULL && f->language[0] != '\0' &&
-	    strcmp(a->language, f->language) != 0;
+	       strcmp(a->language, f->language) != 0;
 }
 
 enum status
@@ -617,9 +620,10 @@ store_article_scan(struct store_txn *t, const struct store_article_filter *f,
 	k.mv_size = sc.start_len;
 	k.mv_data = sc.start;
 	rc = sc.start_len > 0 ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
-			      : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	                      : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if ((s = store_scan_entry(t, &sc, &k, &v, alloc, &a)) != STATUS_OK)
+		if ((s = store_scan_entry(t, &sc, &k, &v, alloc, &a)) !=
+		    STATUS_OK)
 			break;
 		if (!store_scan_skip(f, &sc, &k, a) && !fn(arg, a))
 			break;
@@ -642,7 +646,8 @@ store_last_seq(struct store_txn *t, uint64_t *seq)
 	int rc;
 
 	*seq = 0;
-	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[STORE_DB_CHANGES], &cur)) != 0)
+	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[STORE_DB_CHANGES],
+	         &cur)) != 0)
 		return rc;
 	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
 	mdb_cursor_close(cur);
@@ -723,8 +728,8 @@ store_info(struct store_txn *t, struct store_info *out)
 			return store_status(rc);
 		out->dbs[i].name = store_db_names[i];
 		out->dbs[i].entries = ms.ms_entries;
-		out->dbs[i].pages =
-		    ms.ms_branch_pages + ms.ms_leaf_pages + ms.ms_overflow_pages;
+		out->dbs[i].pages = ms.ms_branch_pages + ms.ms_leaf_pages +
+		                    ms.ms_overflow_pages;
 	}
 	out->article_count = out->dbs[STORE_DB_ARTICLES].entries;
 	return store_status(store_last_seq(t, &out->last_seq));

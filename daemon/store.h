@@ -28,8 +28,8 @@ struct store;
 struct store_txn;
 
 struct store_options {
-	const char *dir;    /* created (0700) if missing */
-	size_t map_size;    /* initial map in bytes; 0: STORE_MAP_DEFAULT */
+	const char *dir; /* created (0700) if missing */
+	size_t map_size; /* initial map in bytes; 0: STORE_MAP_DEFAULT */
 };
 
 #define STORE_MAP_DEFAULT ((size_t)1 << 30)

@@ -69,14 +69,16 @@ text_count(const char *s, size_t n, struct text_counts *out)
 		if ((p[i] & 0xc0) == 0x80)
 			continue;
 		out->chars++;
-		out->utf16 += p[i] >= 0xf0 ? 2 : 1; /* astral: a surrogate pair */
+		out->utf16 +=
+		    p[i] >= 0xf0 ? 2 : 1; /* astral: a surrogate pair */
 	}
 }
 
 bool
 text_is_char_boundary(const char *s, size_t n, size_t byte)
 {
-	return byte == n || (byte < n && ((unsigned char)s[byte] & 0xc0) != 0x80);
+	return byte == n ||
+	       (byte < n && ((unsigned char)s[byte] & 0xc0) != 0x80);
 }
 
 bool
@@ -153,13 +155,14 @@ text_certain_break(const char *s, size_t n, size_t q)
 
 	if (prev == UTF8PROC_BOUNDCLASS_CR)
 		return cur != UTF8PROC_BOUNDCLASS_LF;
-	if (prev == UTF8PROC_BOUNDCLASS_LF || prev == UTF8PROC_BOUNDCLASS_CONTROL)
+	if (prev == UTF8PROC_BOUNDCLASS_LF ||
+	    prev == UTF8PROC_BOUNDCLASS_CONTROL)
 		return true;
 	if (prev == UTF8PROC_BOUNDCLASS_PREPEND)
 		return false;
 	return cur == UTF8PROC_BOUNDCLASS_OTHER ||
-	    cur == UTF8PROC_BOUNDCLASS_CONTROL || cur == UTF8PROC_BOUNDCLASS_CR ||
-	    cur == UTF8PROC_BOUNDCLASS_LF;
+	       cur == UTF8PROC_BOUNDCLASS_CONTROL ||
+	       cur == UTF8PROC_BOUNDCLASS_CR || cur == UTF8PROC_BOUNDCLASS_LF;
 }
 
 bool
@@ -218,15 +221,15 @@ text_quote_context(const char *s, size_t n, size_t start, size_t end,
 /* Whether the match at [at, at + m) stands on its own: on grapheme
  * boundaries, with the prefix before it and the suffix after it. */
 static bool
-text_match_ok(const char *s, size_t n, size_t at, size_t m,
-    const char *prefix, size_t p, const char *suffix, size_t q)
+text_match_ok(const char *s, size_t n, size_t at, size_t m, const char *prefix,
+    size_t p, const char *suffix, size_t q)
 {
 	if (p > 0 && (at < p || memcmp(s + at - p, prefix, p) != 0))
 		return false;
 	if (q > 0 && (n - at - m < q || memcmp(s + at + m, suffix, q) != 0))
 		return false;
 	return text_is_grapheme_boundary(s, n, at) &&
-	    text_is_grapheme_boundary(s, n, at + m);
+	       text_is_grapheme_boundary(s, n, at + m);
 }
 
 size_t
@@ -240,7 +243,7 @@ text_find(const char *s, size_t n, const char *exact, size_t m,
 	if (m == 0)
 		return 0;
 	while (from + m <= n &&
-	    (hit = memmem(s + from, n - from, exact, m)) != NULL) {
+	       (hit = memmem(s + from, n - from, exact, m)) != NULL) {
 		size_t pos = (size_t)(hit - s);
 		if (text_match_ok(s, n, pos, m, prefix, p, suffix, q)) {
 			if (found < max)

@@ -16,9 +16,9 @@
 #include <stdint.h>
 
 enum text_unit {
-	TEXT_BYTES,  /* UTF-8 code units */
-	TEXT_CHARS,  /* Unicode code points */
-	TEXT_UTF16,  /* UTF-16 code units */
+	TEXT_BYTES, /* UTF-8 code units */
+	TEXT_CHARS, /* Unicode code points */
+	TEXT_UTF16, /* UTF-16 code units */
 };
 
 struct text_counts {

@@ -84,7 +84,8 @@ wire_field(const ProtobufCMessageDescriptor *d, struct wire_cursor *c,
 	const ProtobufCFieldDescriptor *f;
 	uint64_t tag, len;
 
-	if (wire_varint(c, &tag) != 0 || (tag >> 3) == 0 || (tag >> 3) > 536870911)
+	if (wire_varint(c, &tag) != 0 || (tag >> 3) == 0 ||
+	    (tag >> 3) > 536870911)
 		return WIRE_MALFORMED;
 	f = protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3));
 	if (f == NULL) {
@@ -100,7 +101,8 @@ wire_field(const ProtobufCMessageDescriptor *d, struct wire_cursor *c,
 	case 5:
 		return wire_skip(c, 4) == 0 ? WIRE_OK : WIRE_MALFORMED;
 	case 2:
-		if (wire_varint(c, &len) != 0 || len > (uint64_t)(c->end - c->p))
+		if (wire_varint(c, &len) != 0 ||
+		    len > (uint64_t)(c->end - c->p))
 			return WIRE_MALFORMED;
 		c->p += len;
 		return wire_delimited(f, c->p - len, (size_t)len, err, depth);

@@ -25,10 +25,10 @@ enum wire_fault {
 
 struct wire_error {
 	enum wire_fault fault;
-	char path[256];    /* dotted field names, e.g. "create_article.article" */
-	uint32_t field;    /* the unknown field's number (WIRE_UNKNOWN_FIELD) */
-	int depth;         /* 0: the field is in the top-level message */
-	size_t text_at;    /* byte offset inside the bad string (WIRE_BAD_TEXT) */
+	char path[256]; /* dotted field names, e.g. "create_article.article" */
+	uint32_t field; /* the unknown field's number (WIRE_UNKNOWN_FIELD) */
+	int depth;      /* 0: the field is in the top-level message */
+	size_t text_at; /* byte offset inside the bad string (WIRE_BAD_TEXT) */
 };
 
 /*

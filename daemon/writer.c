@@ -10,8 +10,8 @@
 #include "store.h"
 #include "writer.h"
 
-#define WRITER_BATCH_MAX   256
-#define WRITER_GROW_TRIES  8
+#define WRITER_BATCH_MAX  256
+#define WRITER_GROW_TRIES 8
 
 struct writer_job {
 	struct call *call;
@@ -40,10 +40,11 @@ writer_replay(struct call *c)
 
 	if (c->req->request_id[0] == '\0' ||
 	    store_request_get(c->txn, c->req->request_id, &c->allocator, &ar) !=
-		STATUS_OK)
+	        STATUS_OK)
 		return false;
 	if (ar->body_sha256.len != sizeof(c->body_hash) ||
-	    memcmp(ar->body_sha256.data, c->body_hash, sizeof(c->body_hash)) != 0) {
+	    memcmp(ar->body_sha256.data, c->body_hash, sizeof(c->body_hash)) !=
+	        0) {
 		call_field_error(c, STATUS_INVALID_ARGUMENT, "request_id",
 		    "request_id '%s' was used before for another request; use "
 		    "a new id for every write",
@@ -53,8 +54,10 @@ writer_replay(struct call *c)
 	old = gloss__v1__reply__unpack(&c->allocator, ar->reply.len,
 	    ar->reply.data);
 	if (old == NULL || old->status == NULL) {
-		call_error(c, STATUS_DATA_LOSS, "the stored reply to request '%s' "
-		    "does not unpack", c->req->request_id);
+		call_error(c, STATUS_DATA_LOSS,
+		    "the stored reply to request '%s' "
+		    "does not unpack",
+		    c->req->request_id);
 		return true;
 	}
 	c->reply = *old;
@@ -73,14 +76,16 @@ writer_remember(struct call *c)
 	enum status s;
 
 	if (buf == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
 	protobuf_c_message_pack(&c->reply.base, buf);
 	ar.body_sha256.data = c->body_hash;
 	ar.body_sha256.len = sizeof(c->body_hash);
 	ar.time_ms = c->now_ms;
 	ar.reply.data = buf;
 	ar.reply.len = n;
-	if ((s = store_request_put(c->txn, c->req->request_id, &ar)) != STATUS_OK)
+	if ((s = store_request_put(c->txn, c->req->request_id, &ar)) !=
+	    STATUS_OK)
 		return call_error(c, s, "cannot record request '%s'",
 		    c->req->request_id);
 	return STATUS_OK;
@@ -166,7 +171,7 @@ writer_try_batch(struct writer *w, struct writer_job *jobs, size_t n)
 		return false;
 	writer_fail_all(jobs, s,
 	    s == STATUS_RESOURCE_EXHAUSTED ? "the disk is full"
-					   : "the commit failed");
+	                                   : "the commit failed");
 	return true;
 }
 

@@ -12,9 +12,9 @@
 #include "rpc.h"
 
 struct harness {
-	char dir[256];  /* the data folder */
-	char url[300];  /* ipc://dir/glossd.sock */
-	char log[300];  /* glossd's stderr */
+	char dir[256]; /* the data folder */
+	char url[300]; /* ipc://dir/glossd.sock */
+	char log[300]; /* glossd's stderr */
 	pid_t pid;
 };
 

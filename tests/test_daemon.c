@@ -36,12 +36,12 @@ enum {
 /* ------------------------------------------------------------ helpers */
 
 static int
-create(struct rpc_client *c, const char *id, const char *lang,
-    const char *text, const char *translation_of, const char *request_id,
-    Gloss__V1__Reply **out)
+create(struct rpc_client *c, const char *id, const char *lang, const char *text,
+    const char *translation_of, const char *request_id, Gloss__V1__Reply **out)
 {
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__CreateArticleRequest ca = GLOSS__V1__CREATE_ARTICLE_REQUEST__INIT;
+	Gloss__V1__CreateArticleRequest ca =
+	    GLOSS__V1__CREATE_ARTICLE_REQUEST__INIT;
 	Gloss__V1__Article a = GLOSS__V1__ARTICLE__INIT;
 	Gloss__V1__Reply *r;
 	int code;
@@ -49,7 +49,8 @@ create(struct rpc_client *c, const char *id, const char *lang,
 	a.id = (char *)(uintptr_t)id;
 	a.language = (char *)(uintptr_t)lang;
 	a.text = (char *)(uintptr_t)text;
-	a.translation_of = (char *)(uintptr_t)(translation_of ? translation_of : "");
+	a.translation_of =
+	    (char *)(uintptr_t)(translation_of ? translation_of : "");
 	ca.article = &a;
 	q.request_id = (char *)(uintptr_t)(request_id ? request_id : "");
 	q.author = (char *)"tester";
@@ -76,11 +77,12 @@ get(struct rpc_client *c, const char *id, Gloss__V1__Reply **out)
 }
 
 static int
-list(struct rpc_client *c, const char *lang, const char *group,
-    bool deleted, int size, const char *token, Gloss__V1__Reply **out)
+list(struct rpc_client *c, const char *lang, const char *group, bool deleted,
+    int size, const char *token, Gloss__V1__Reply **out)
 {
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__ListArticlesRequest l = GLOSS__V1__LIST_ARTICLES_REQUEST__INIT;
+	Gloss__V1__ListArticlesRequest l =
+	    GLOSS__V1__LIST_ARTICLES_REQUEST__INIT;
 
 	l.language = (char *)(uintptr_t)(lang ? lang : "");
 	l.group = (char *)(uintptr_t)(group ? group : "");
@@ -96,7 +98,8 @@ static int
 delete_article(struct rpc_client *c, const char *id, const char *etag)
 {
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__DeleteArticleRequest d = GLOSS__V1__DELETE_ARTICLE_REQUEST__INIT;
+	Gloss__V1__DeleteArticleRequest d =
+	    GLOSS__V1__DELETE_ARTICLE_REQUEST__INIT;
 	Gloss__V1__Reply *r;
 	int code;
 
@@ -113,7 +116,8 @@ static Gloss__V1__GetServerInfoResponse *
 info(struct rpc_client *c, Gloss__V1__Reply **keep)
 {
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__GetServerInfoRequest gi = GLOSS__V1__GET_SERVER_INFO_REQUEST__INIT;
+	Gloss__V1__GetServerInfoRequest gi =
+	    GLOSS__V1__GET_SERVER_INFO_REQUEST__INIT;
 
 	q.body_case = GLOSS__V1__REQUEST__BODY_GET_SERVER_INFO;
 	q.get_server_info = &gi;
@@ -141,7 +145,8 @@ raw_call(const struct harness *h, const void *buf, size_t n, int timeout_ms)
 	if (nng_sendmsg(s, m, 0) != 0)
 		nng_msg_free(m);
 	else if (nng_recvmsg(s, &m, 0) == 0) {
-		r = gloss__v1__reply__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+		r = gloss__v1__reply__unpack(NULL, nng_msg_len(m),
+		    nng_msg_body(m));
 		nng_msg_free(m);
 	}
 	nng_close(s);
@@ -203,7 +208,8 @@ test_seeds_roundtrip(void **state)
 	char path[1024];
 
 	if (seeds == NULL) {
-		print_message("seeds folder ../shared/seeds is absent: skipped\n");
+		print_message(
+		    "seeds folder ../shared/seeds is absent: skipped\n");
 		skip();
 	}
 	assert_true(harness_start(h, NULL));
@@ -211,11 +217,12 @@ test_seeds_roundtrip(void **state)
 	for (size_t i = 0; i < 5; i++) {
 		size_t n;
 		Gloss__V1__Reply *r;
-		snprintf(path, sizeof(path), "%s/%s.txt", seeds, seed_files[i][0]);
+		snprintf(path, sizeof(path), "%s/%s.txt", seeds,
+		    seed_files[i][0]);
 		char *text = harness_read_file(path, &n);
 		assert_non_null(text);
-		assert_int_equal(create(c, seed_files[i][0], seed_files[i][1], text,
-				     seed_files[i][2], NULL, NULL),
+		assert_int_equal(create(c, seed_files[i][0], seed_files[i][1],
+		                     text, seed_files[i][2], NULL, NULL),
 		    OK);
 		assert_int_equal(get(c, seed_files[i][0], &r), OK);
 		Gloss__V1__Article *a = r->get_article->article;
@@ -224,8 +231,8 @@ test_seeds_roundtrip(void **state)
 		assert_int_equal(a->byte_count, n);
 		assert_true(a->char_count < n); /* every seed has non-ASCII */
 		assert_int_equal(strlen(a->sha256), 64);
-		assert_string_equal(a->group, seed_files[i][2] ? seed_files[i][2]
-							      : seed_files[i][0]);
+		assert_string_equal(a->group,
+		    seed_files[i][2] ? seed_files[i][2] : seed_files[i][0]);
 		rpc_reply_free(r);
 		free(text);
 	}
@@ -244,12 +251,13 @@ test_list_paging(void **state)
 
 	assert_true(harness_start(h, NULL));
 	c = harness_client(h);
-	assert_int_equal(create(c, "orig", "pt", "Original — ação", NULL, NULL, NULL),
+	assert_int_equal(create(c, "orig", "pt", "Original — ação", NULL, NULL,
+	                     NULL),
 	    OK);
 	for (int i = 0; i < 40; i++) {
 		snprintf(id, sizeof(id), "a%02d", i);
 		assert_int_equal(create(c, id, i % 2 ? "en" : "ar", "نص قصير",
-				     i % 4 == 0 ? "orig" : NULL, NULL, NULL),
+		                     i % 4 == 0 ? "orig" : NULL, NULL, NULL),
 		    OK);
 	}
 	do {
@@ -259,13 +267,15 @@ test_list_paging(void **state)
 			const char *aid = r->list_articles->articles[i]->id;
 			assert_true(strcmp(prev, aid) < 0);
 			snprintf(prev, sizeof(prev), "%s", aid);
-			assert_string_equal(r->list_articles->articles[i]->text, "");
+			assert_string_equal(r->list_articles->articles[i]->text,
+			    "");
 			if (aid[0] == 'a') {
 				assert_int_equal(seen[atoi(aid + 1)]++, 0);
 			}
 			total++;
 		}
-		snprintf(token, sizeof(token), "%s", r->list_articles->next_page_token);
+		snprintf(token, sizeof(token), "%s",
+		    r->list_articles->next_page_token);
 		rpc_reply_free(r);
 	} while (token[0] != '\0');
 	assert_int_equal(total, 41);
@@ -281,12 +291,14 @@ test_list_paging(void **state)
 	snprintf(token, sizeof(token), "%s", r->list_articles->next_page_token);
 	rpc_reply_free(r);
 	/* The group's token does not serve another filter. */
-	assert_int_equal(list(c, "en", NULL, false, 3, token, &r), INVALID_ARGUMENT);
+	assert_int_equal(list(c, "en", NULL, false, 3, token, &r),
+	    INVALID_ARGUMENT);
 	rpc_reply_free(r);
 	assert_int_equal(list(c, NULL, "orig", false, 3, "AAAAforged", &r),
 	    INVALID_ARGUMENT);
 	rpc_reply_free(r);
-	assert_int_equal(list(c, NULL, NULL, false, -1, NULL, &r), INVALID_ARGUMENT);
+	assert_int_equal(list(c, NULL, NULL, false, -1, NULL, &r),
+	    INVALID_ARGUMENT);
 	rpc_reply_free(r);
 	/* By group and language. */
 	assert_int_equal(list(c, "ar", "orig", false, 0, NULL, &r), OK);
@@ -298,8 +310,8 @@ test_list_paging(void **state)
 /* Builds CreateArticle{article{id, language, text}} by hand, so that the
  * text may hold what protobuf-c would not pack (a NUL byte). */
 static size_t
-encode_create(uint8_t *out, const char *id, const char *lang,
-    const void *text, size_t tn)
+encode_create(uint8_t *out, const char *id, const char *lang, const void *text,
+    size_t tn)
 {
 	uint8_t art[4096];
 	size_t a = 0, n = 0, in;
@@ -313,7 +325,8 @@ encode_create(uint8_t *out, const char *id, const char *lang,
 	in = a + 2;
 	out[n++] = 0x8a, out[n++] = 0x01; /* field 17, length-delimited */
 	out[n++] = (uint8_t)in;
-	out[n++] = 0x0a, out[n++] = (uint8_t)a; /* CreateArticleRequest.article */
+	out[n++] = 0x0a,
+	out[n++] = (uint8_t)a; /* CreateArticleRequest.article */
 	memcpy(out + n, art, a);
 	return n + a;
 }
@@ -331,32 +344,39 @@ test_bad_input(void **state)
 
 	assert_true(harness_start(h, args));
 	c = harness_client(h);
-	assert_int_equal(create(c, "keep", "en", "kept text", NULL, NULL, NULL), OK);
+	assert_int_equal(create(c, "keep", "en", "kept text", NULL, NULL, NULL),
+	    OK);
 
 	/* Bytes that are not a Request; an empty body; an unknown method. */
-	assert_int_equal(raw_code(h, "\xff\xff\xff", 3, NULL, 0), INVALID_ARGUMENT);
-	assert_int_equal(raw_code(h, "", 0, msg, sizeof(msg)), INVALID_ARGUMENT);
+	assert_int_equal(raw_code(h, "\xff\xff\xff", 3, NULL, 0),
+	    INVALID_ARGUMENT);
+	assert_int_equal(raw_code(h, "", 0, msg, sizeof(msg)),
+	    INVALID_ARGUMENT);
 	assert_non_null(strstr(msg, "no method"));
 	assert_int_equal(raw_code(h, "\x9a\x06\x00", 3, msg, sizeof(msg)),
 	    UNIMPLEMENTED); /* field 99 */
 	/* Invalid UTF-8 names its byte offset; a NUL is refused too. */
 	n = encode_create(buf, "bad", "en", "ok \xc3\x28 no", 9);
-	assert_int_equal(raw_code(h, buf, n, msg, sizeof(msg)), INVALID_ARGUMENT);
+	assert_int_equal(raw_code(h, buf, n, msg, sizeof(msg)),
+	    INVALID_ARGUMENT);
 	assert_non_null(strstr(msg, "at byte 3"));
 	n = encode_create(buf, "nul", "en", "a\0b", 3);
-	assert_int_equal(raw_code(h, buf, n, msg, sizeof(msg)), INVALID_ARGUMENT);
+	assert_int_equal(raw_code(h, buf, n, msg, sizeof(msg)),
+	    INVALID_ARGUMENT);
 	/* An unknown field inside the article. */
 	n = encode_create(buf, "unk", "en", "text", 4);
 	buf[2] += 3, buf[4] += 3;
 	buf[n++] = 0x98, buf[n++] = 0x06, buf[n++] = 1; /* field 99 = 1 */
-	assert_int_equal(raw_code(h, buf, n, msg, sizeof(msg)), INVALID_ARGUMENT);
+	assert_int_equal(raw_code(h, buf, n, msg, sizeof(msg)),
+	    INVALID_ARGUMENT);
 	assert_non_null(strstr(msg, "99"));
 
 	assert_int_equal(create(c, "empty", "en", "", NULL, NULL, NULL),
 	    INVALID_ARGUMENT);
 	assert_int_equal(create(c, "bad id!", "en", "x", NULL, NULL, NULL),
 	    INVALID_ARGUMENT);
-	assert_int_equal(create(c, "badlang", "english!", "x", NULL, NULL, NULL),
+	assert_int_equal(create(c, "badlang", "english!", "x", NULL, NULL,
+	                     NULL),
 	    INVALID_ARGUMENT);
 	assert_int_equal(create(c, "keep", "en", "again", NULL, NULL, NULL),
 	    ALREADY_EXISTS);
@@ -405,7 +425,7 @@ test_restart(void **state)
 	assert_true(harness_start(h, NULL));
 	c = harness_client(h);
 	assert_int_equal(create(c, "durable", "pt", "Não se perde.", NULL, NULL,
-			     NULL),
+	                     NULL),
 	    OK);
 	assert_int_equal(delete_article(c, "durable", NULL), OK);
 	assert_int_equal(create(c, "kept", "ar", "يبقى", NULL, NULL, NULL), OK);
@@ -451,7 +471,8 @@ test_two_daemons(void **state)
 	unlink(second.log);
 	/* The first still serves. */
 	struct rpc_client *c = harness_client(h);
-	assert_int_equal(create(c, "still", "en", "here", NULL, NULL, NULL), OK);
+	assert_int_equal(create(c, "still", "en", "here", NULL, NULL, NULL),
+	    OK);
 	rpc_close(c);
 }
 
@@ -465,11 +486,11 @@ test_request_id_replay(void **state)
 	assert_true(harness_start(h, NULL));
 	c = harness_client(h);
 	assert_int_equal(create(c, "once", "en", "applied once", NULL,
-			     "6f1c2f5e-0000-4000-8000-000000000001", &r1),
+	                     "6f1c2f5e-0000-4000-8000-000000000001", &r1),
 	    OK);
 	/* The same request again: the first reply, not ALREADY_EXISTS. */
 	assert_int_equal(create(c, "once", "en", "applied once", NULL,
-			     "6f1c2f5e-0000-4000-8000-000000000001", &r2),
+	                     "6f1c2f5e-0000-4000-8000-000000000001", &r2),
 	    OK);
 	assert_string_equal(r1->create_article->article->etag,
 	    r2->create_article->article->etag);
@@ -479,12 +500,12 @@ test_request_id_replay(void **state)
 	rpc_reply_free(ri);
 	/* The same id for another request is refused. */
 	assert_int_equal(create(c, "other", "en", "another", NULL,
-			     "6f1c2f5e-0000-4000-8000-000000000001", NULL),
+	                     "6f1c2f5e-0000-4000-8000-000000000001", NULL),
 	    INVALID_ARGUMENT);
 	assert_non_null(strstr(rpc_error(c), "used before"));
 	/* An id that is too long, or not printable ASCII. */
 	assert_int_equal(create(c, "x", "en", "x", NULL,
-			     "0123456789012345678901234567890123456789", NULL),
+	                     "0123456789012345678901234567890123456789", NULL),
 	    INVALID_ARGUMENT);
 	rpc_close(c);
 }
@@ -499,8 +520,8 @@ test_delete(void **state)
 
 	assert_true(harness_start(h, NULL));
 	c = harness_client(h);
-	assert_int_equal(create(c, "gone", "fr", "Bientôt supprimé.", NULL, NULL,
-			     &r),
+	assert_int_equal(create(c, "gone", "fr", "Bientôt supprimé.", NULL,
+	                     NULL, &r),
 	    OK);
 	snprintf(etag, sizeof(etag), "%s", r->create_article->article->etag);
 	rpc_reply_free(r);
@@ -542,7 +563,8 @@ test_map_growth(void **state)
 	c = harness_client(h);
 	for (int i = 0; i < 40; i++) {
 		snprintf(id, sizeof(id), "g%02d", i);
-		assert_int_equal(create(c, id, "en", text, NULL, NULL, NULL), OK);
+		assert_int_equal(create(c, id, "en", text, NULL, NULL, NULL),
+		    OK);
 	}
 	Gloss__V1__GetServerInfoResponse *gi = info(c, &r);
 	assert_true(gi->map_size > (2u << 20));
@@ -583,7 +605,8 @@ writer_thread(void *p)
 
 	for (int i = 0; i < 25; i++) {
 		snprintf(id, sizeof(id), "w%d-%02d", w->index, i);
-		w->ok += create(c, id, "en", "concurrent", NULL, NULL, NULL) == OK;
+		w->ok +=
+		    create(c, id, "en", "concurrent", NULL, NULL, NULL) == OK;
 	}
 	rpc_close(c);
 	return NULL;
@@ -627,15 +650,20 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_seeds_roundtrip, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_list_paging, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_paging, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_daemons, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_daemons, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_request_id_replay, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_socket_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_growth, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_socket_mode, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writes, setup,
 		    teardown),
 	};

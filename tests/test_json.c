@@ -79,8 +79,8 @@ test_defaults_and_oneof(void **state)
 	st.message = (char *)"no article 'x'";
 	r.status = &st;
 	out = to_json(&r.base);
-	assert_string_equal(out,
-	    "{\"status\":{\"code\":\"NOT_FOUND\",\"message\":\"no article 'x'\"}}");
+	assert_string_equal(out, "{\"status\":{\"code\":\"NOT_FOUND\","
+	                         "\"message\":\"no article 'x'\"}}");
 	free(out);
 	/* A set oneof arm prints even when its message is empty. */
 	q.body_case = GLOSS__V1__REQUEST__BODY_GET_SERVER_INFO;
@@ -94,7 +94,8 @@ test_defaults_and_oneof(void **state)
 static void
 test_repeated_and_bytes(void **state)
 {
-	Gloss__V1__GetServerInfoResponse r = GLOSS__V1__GET_SERVER_INFO_RESPONSE__INIT;
+	Gloss__V1__GetServerInfoResponse r =
+	    GLOSS__V1__GET_SERVER_INFO_RESPONSE__INIT;
 	Gloss__V1__DatabaseStats d1 = GLOSS__V1__DATABASE_STATS__INIT;
 	Gloss__V1__DatabaseStats *dbs[] = { &d1, &d1 };
 	char *listen[] = { (char *)"ipc:///a", (char *)"tcp://127.0.0.1:1" };
@@ -119,7 +120,8 @@ test_repeated_and_bytes(void **state)
 	ar.body_sha256.data = (uint8_t *)"\xff\xfe";
 	ar.body_sha256.len = 2;
 	out = to_json(&ar.base);
-	assert_string_equal(out, "{\"bodySha256\":\"//4=\",\"reply\":\"Z2xvc3M=\"}");
+	assert_string_equal(out,
+	    "{\"bodySha256\":\"//4=\",\"reply\":\"Z2xvc3M=\"}");
 	free(out);
 }
 

@@ -25,7 +25,9 @@ static const struct count_case counts[] = {
 	{ "portuguese", "Uigures são ação", 19, 16, 16 },
 	{ "decomposed", "cafe\xcc\x81 e", 8, 7, 7 },
 	{ "arabic+emoji",
-	    "استثمرت الصين 18 مليار دولار في شينجيانغ 👍🏽", 81, 43, 45 },
+	    "استثمرت الصين 18 مليار دولار في شينجيانغ "
+	    "👍🏽",
+	    81, 43, 45 },
 	{ "harakat", "كَتَبَ", 12, 6, 6 },
 	{ "curly quotes", "“H20” chips", 15, 11, 11 },
 	{ "zwj family", "a👨‍👩‍👧b", 20, 7, 10 },
@@ -57,19 +59,18 @@ struct bad_case {
 };
 
 static const struct bad_case bad[] = {
-	{ "ok\xc3\x28", 4, 2 },          /* continuation missing */
-	{ "\x80", 1, 0 },                 /* stray continuation */
-	{ "ab\xc0\xaf", 4, 2 },          /* overlong '/' */
-	{ "\xc1\xbf", 2, 0 },             /* overlong */
-	{ "x\xe0\x80\xaf", 4, 1 },       /* overlong 3-byte */
-	{ "\xed\xa0\x80", 3, 0 },         /* surrogate U+D800 */
-	{ "\xf0\x8f\xbf\xbf", 4, 0 },     /* overlong 4-byte */
-	{ "\xf4\x90\x80\x80", 4, 0 },     /* above U+10FFFF */
-	{ "\xf5\x80\x80\x80", 4, 0 },     /* F5 never appears */
-	{ "\xff", 1, 0 },
-	{ "abc\xe2\x82", 5, 3 },          /* truncated at the end */
-	{ "a\0b", 3, 1 },                 /* NUL */
-	{ "é\xf0\x9f\x91", 5, 2 },        /* truncated emoji */
+	{ "ok\xc3\x28", 4, 2 },                    /* continuation missing */
+	{ "\x80", 1, 0 },                          /* stray continuation */
+	{ "ab\xc0\xaf", 4, 2 },                    /* overlong '/' */
+	{ "\xc1\xbf", 2, 0 },                      /* overlong */
+	{ "x\xe0\x80\xaf", 4, 1 },                 /* overlong 3-byte */
+	{ "\xed\xa0\x80", 3, 0 },                  /* surrogate U+D800 */
+	{ "\xf0\x8f\xbf\xbf", 4, 0 },              /* overlong 4-byte */
+	{ "\xf4\x90\x80\x80", 4, 0 },              /* above U+10FFFF */
+	{ "\xf5\x80\x80\x80", 4, 0 },              /* F5 never appears */
+	{ "\xff", 1, 0 }, { "abc\xe2\x82", 5, 3 }, /* truncated at the end */
+	{ "a\0b", 3, 1 },                          /* NUL */
+	{ "é\xf0\x9f\x91", 5, 2 },                 /* truncated emoji */
 };
 
 static void
@@ -85,7 +86,7 @@ test_invalid_utf8(void **state)
 	}
 	/* Edges that are valid: U+D7FF, U+E000, U+10FFFF, U+0080. */
 	assert_true(text_utf8_check("\xed\x9f\xbf\xee\x80\x80\xf4\x8f\xbf\xbf"
-				    "\xc2\x80",
+	                            "\xc2\x80",
 	    12, &at));
 	assert_true(text_utf8_check("", 0, &at));
 }
@@ -127,11 +128,11 @@ test_offsets_arabic_example(void **state)
 static void
 test_grapheme_boundaries(void **state)
 {
-	const char *nfd = "cafe\xcc\x81 e";  /* e + U+0301 at 3..6 */
-	const char *thumb = "x👍🏽y";          /* 👍 1..5, 🏽 5..9 */
-	const char *fam = counts[6].text;      /* a, family 1..19, b */
-	const char *flags = counts[7].text;    /* 🇵🇹 0..8, 🇧🇷 8..16 */
-	const char *harakat = counts[4].text;  /* ك َ ت َ ب َ, 2 bytes each */
+	const char *nfd = "cafe\xcc\x81 e"; /* e + U+0301 at 3..6 */
+	const char *thumb = "x👍🏽y";   /* 👍 1..5, 🏽 5..9 */
+	const char *fam = counts[6].text;   /* a, family 1..19, b */
+	const char *flags = counts[7].text; /* 🇵🇹 0..8, 🇧🇷 8..16 */
+	const char *harakat = counts[4].text; /* ك َ ت َ ب َ, 2 bytes each */
 
 	(void)state;
 	assert_true(text_is_grapheme_boundary(nfd, 8, 3));
@@ -180,15 +181,18 @@ test_find(void **state)
 	/* With a prefix or suffix. */
 	assert_int_equal(text_find(s, n, "Huang", 5, "“", 3, "", 0, at, 2), 1);
 	assert_int_equal(at[0], 20);
-	assert_int_equal(text_find(s, n, "Huang", 5, "", 0, " met", 4, at, 2), 1);
+	assert_int_equal(text_find(s, n, "Huang", 5, "", 0, " met", 4, at, 2),
+	    1);
 	assert_int_equal(at[0], 0);
 	/* "cafe" matches only where no combining mark follows. */
 	assert_int_equal(text_find(s, n, "cafe", 4, "", 0, "", 0, at, 2), 1);
 	assert_int_equal(at[0], n - 4);
 	/* 👍 alone never matches inside 👍🏽. */
-	assert_int_equal(text_find("a👍🏽", 9, "👍", 4, "", 0, "", 0, at, 2), 0);
+	assert_int_equal(text_find("a👍🏽", 9, "👍", 4, "", 0, "", 0, at, 2),
+	    0);
 	assert_int_equal(text_find("aaa", 3, "aa", 2, "", 0, "", 0, at, 2), 2);
-	assert_int_equal(text_find("abc", 3, "abcd", 4, "", 0, "", 0, at, 2), 0);
+	assert_int_equal(text_find("abc", 3, "abcd", 4, "", 0, "", 0, at, 2),
+	    0);
 }
 
 static void
@@ -203,7 +207,7 @@ test_quote_context(void **state)
 	assert_int_equal(q, n);
 	text_quote_context(s, n, 15, 25, 3, &p, &q);
 	assert_int_equal(p, 15 - 5); /* "رت ": 2 + 2 + 1 bytes */
-	assert_int_equal(q, 25 + 3);  /* " 18" */
+	assert_int_equal(q, 25 + 3); /* " 18" */
 	text_quote_context(s, n, 73, 81, 32, &p, &q);
 	assert_int_equal(q, 81);
 }

@@ -57,14 +57,16 @@ test_key_pair(void **state)
 static void
 test_wire_accepts_valid(void **state)
 {
-	static const uint8_t req[] = { 0x92, 0x01, 0x04, 0x0a, 0x02, 0xc3, 0xa9 };
+	static const uint8_t req[] = { 0x92, 0x01, 0x04, 0x0a, 0x02, 0xc3,
+		0xa9 };
 	struct wire_error e;
 
 	(void)state;
 	assert_int_equal(wire_check(&gloss__v1__request__descriptor, req,
-			     sizeof(req), &e),
+	                     sizeof(req), &e),
 	    WIRE_OK);
-	assert_int_equal(wire_check(&gloss__v1__request__descriptor, req, 0, &e),
+	assert_int_equal(wire_check(&gloss__v1__request__descriptor, req, 0,
+	                     &e),
 	    WIRE_OK);
 }
 
@@ -78,12 +80,12 @@ test_wire_finds_bad_text(void **state)
 
 	(void)state;
 	assert_int_equal(wire_check(&gloss__v1__request__descriptor, req,
-			     sizeof(req), &e),
+	                     sizeof(req), &e),
 	    WIRE_BAD_TEXT);
 	assert_string_equal(e.path, "get_article.id");
 	assert_int_equal(e.text_at, 1);
 	assert_int_equal(wire_check(&gloss__v1__request__descriptor, nul,
-			     sizeof(nul), &e),
+	                     sizeof(nul), &e),
 	    WIRE_BAD_TEXT);
 	assert_int_equal(e.text_at, 1);
 }
@@ -99,21 +101,21 @@ test_wire_finds_unknown_and_malformed(void **state)
 
 	(void)state;
 	assert_int_equal(wire_check(&gloss__v1__request__descriptor, top,
-			     sizeof(top), &e),
+	                     sizeof(top), &e),
 	    WIRE_UNKNOWN_FIELD);
 	assert_int_equal(e.field, 99);
 	assert_int_equal(e.depth, 0);
 	assert_int_equal(wire_check(&gloss__v1__request__descriptor, inner,
-			     sizeof(inner), &e),
+	                     sizeof(inner), &e),
 	    WIRE_UNKNOWN_FIELD);
 	assert_int_equal(e.field, 9);
 	assert_int_equal(e.depth, 1);
 	assert_string_equal(e.path, "get_article");
 	assert_int_equal(wire_check(&gloss__v1__request__descriptor, cut,
-			     sizeof(cut), &e),
+	                     sizeof(cut), &e),
 	    WIRE_MALFORMED);
 	assert_int_equal(wire_check(&gloss__v1__request__descriptor, group,
-			     sizeof(group), &e),
+	                     sizeof(group), &e),
 	    WIRE_MALFORMED);
 }
 
@@ -122,8 +124,9 @@ test_status_names_match_the_proto(void **state)
 {
 	(void)state;
 	for (int code = 0; code <= 16; code++) {
-		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-		    &gloss__v1__code__descriptor, code);
+		const ProtobufCEnumValue *v =
+		    protobuf_c_enum_descriptor_get_value(
+		        &gloss__v1__code__descriptor, code);
 		assert_non_null(v);
 		assert_string_equal(status_name((enum status)code), v->name);
 	}
@@ -176,7 +179,8 @@ test_call_arena_budget(void **state)
 	assert_non_null(call_alloc(&c, 1000));
 	assert_non_null(call_alloc(&c, 40 * 1024));
 	assert_null(call_alloc(&c, 64 * 1024)); /* over budget */
-	assert_int_equal(call_error(&c, STATUS_NOT_FOUND, "no article '%s'", "x"),
+	assert_int_equal(call_error(&c, STATUS_NOT_FOUND, "no article '%s'",
+	                     "x"),
 	    STATUS_NOT_FOUND);
 	assert_string_equal(c.status.message, "no article 'x'");
 	assert_int_equal(call_status(&c), STATUS_NOT_FOUND);

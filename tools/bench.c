@@ -169,8 +169,8 @@ bench_start_glossd(struct bench *b)
 	snprintf(data, sizeof(data), "%s/data", b->dir);
 	snprintf(b->url, sizeof(b->url), "ipc://%s/glossd.sock", data);
 	if ((b->pid = fork()) == 0) {
-		execl(b->glossd, b->glossd, "--data", data, "--log-level", "warn",
-		    (char *)NULL);
+		execl(b->glossd, b->glossd, "--data", data, "--log-level",
+		    "warn", (char *)NULL);
 		_exit(127);
 	}
 	for (int i = 0; i < 500; i++) {
@@ -187,7 +187,8 @@ static int
 bench_create(struct rpc_client *c, const char *id, char *text)
 {
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__CreateArticleRequest ca = GLOSS__V1__CREATE_ARTICLE_REQUEST__INIT;
+	Gloss__V1__CreateArticleRequest ca =
+	    GLOSS__V1__CREATE_ARTICLE_REQUEST__INIT;
 	Gloss__V1__Article a = GLOSS__V1__ARTICLE__INIT;
 	Gloss__V1__Reply *r;
 	int code;
@@ -274,7 +275,8 @@ bench_parse(int argc, char **argv, struct bench *b)
 	static const struct option opts[] = {
 		{ "seconds", required_argument, NULL, 's' },
 		{ "clients", required_argument, NULL, 'c' },
-		{ "glossd", required_argument, NULL, 'g' }, { NULL, 0, NULL, 0 } };
+		{ "glossd", required_argument, NULL, 'g' }, { NULL, 0, NULL, 0 }
+	};
 	char self[1024];
 	int ch;
 
@@ -290,11 +292,13 @@ bench_parse(int argc, char **argv, struct bench *b)
 		else if (ch == 'g')
 			snprintf(b->glossd, sizeof(b->glossd), "%s", optarg);
 		else
-			bench_die("usage: gloss-bench [--seconds S] [--clients C] "
-				  "[--glossd PATH]");
+			bench_die(
+			    "usage: gloss-bench [--seconds S] [--clients C] "
+			    "[--glossd PATH]");
 	}
 	if (b->clients < 1 || b->clients > 64 || b->seconds <= 0)
-		bench_die("--clients takes 1 to 64, --seconds a positive number");
+		bench_die(
+		    "--clients takes 1 to 64, --seconds a positive number");
 }
 
 int
@@ -323,7 +327,8 @@ main(int argc, char **argv)
 	wc = bench_glossd(&b, b.clients, true);
 	kill(b.pid, SIGTERM);
 	waitpid(b.pid, NULL, 0);
-	printf("gloss-bench: %.1f s per figure, 4 KiB articles, ipc, %d cores\n",
+	printf("gloss-bench: %.1f s per figure, 4 KiB articles, ipc, %d "
+	       "cores\n",
 	    b.seconds, (int)sysconf(_SC_NPROCESSORS_ONLN));
 	printf("%-44s %12s\n", "what", "per second");
 	printf("%-44s %12.0f\n", "baseline: bare nng echo, 1 client", echo);
