@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "feed.h"
 #include "hash.h"
 #include "method.h"
 #include "page.h"
@@ -172,31 +173,23 @@ article_join_group(struct call *c, Gloss__V1__Article *a)
 	return STATUS_OK;
 }
 
-/* Records change `op` of `a` in the feed and stamps a with its revision. */
+/* Records change `op` of `a` in the feed and stamps a with its etag. */
 static enum status
 article_record_change(struct call *c, Gloss__V1__Article *a,
     Gloss__V1__Operation op)
 {
-	Gloss__V1__Change ch = GLOSS__V1__CHANGE__INIT;
+	struct feed_entry e = { GLOSS__V1__SUBJECT__SUBJECT_ARTICLE, op, a->id,
+		0, a->revision };
+	uint64_t seq;
 	enum status s;
 
-	ch.time_ms = c->now_ms;
-	ch.author = c->req->author;
-	ch.subject = GLOSS__V1__SUBJECT__SUBJECT_ARTICLE;
-	ch.operation = op;
-	ch.article_id = a->id;
-	ch.revision = a->revision;
-	ch.request_id = c->req->request_id;
-	if ((s = store_change_append(c->txn, &ch)) != STATUS_OK)
-		return call_error(c, s, "cannot append to the change feed");
-	a->etag = call_printf(c, "%" PRIu64 "-%" PRIx64, a->revision, ch.seq);
+	if ((s = feed_record(c, &e, &seq, &a->etag)) != STATUS_OK)
+		return s;
 	if (op == GLOSS__V1__OPERATION__OPERATION_CREATED)
-		a->create_seq = ch.seq;
+		a->create_seq = seq;
 	else if (op == GLOSS__V1__OPERATION__OPERATION_DELETED)
-		a->delete_seq = ch.seq;
-	return a->etag != NULL
-	           ? STATUS_OK
-	           : call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory");
+		a->delete_seq = seq;
+	return STATUS_OK;
 }
 
 /* A shallow copy of `a` without its text, for replies that list or ack. */

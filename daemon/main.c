@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "label.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
@@ -198,6 +199,11 @@ main(int argc, char **argv)
 	so.map_size = o.map_mib << 20;
 	if (store_open(&so, &env.store, why, sizeof(why)) != STATUS_OK)
 		fatal("%s", why);
+	if (label_install_defaults(env.store) != STATUS_OK) {
+		store_close(env.store);
+		fatal("cannot install the default label sets in %s",
+		    o.data_dir);
+	}
 	main_env(&env, &o, ipc);
 	store_secret(env.store, env.page_secret);
 	if (writer_start(&env, &w) != STATUS_OK)

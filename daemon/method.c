@@ -12,6 +12,19 @@ static const struct method methods[] = {
 	[M(GET_ARTICLE)] = { "GetArticle", article_get, 0 },
 	[M(LIST_ARTICLES)] = { "ListArticles", article_list, 0 },
 	[M(DELETE_ARTICLE)] = { "DeleteArticle", article_delete, METHOD_WRITE },
+	[M(CREATE_ANNOTATION)] = { "CreateAnnotation", annotation_create,
+	    METHOD_WRITE },
+	[M(GET_ANNOTATION)] = { "GetAnnotation", annotation_get, 0 },
+	[M(UPDATE_ANNOTATION)] = { "UpdateAnnotation", annotation_update,
+	    METHOD_WRITE },
+	[M(DELETE_ANNOTATION)] = { "DeleteAnnotation", annotation_delete,
+	    METHOD_WRITE },
+	[M(LIST_ANNOTATIONS)] = { "ListAnnotations", annotation_list, 0 },
+	[M(GET_ANNOTATION_HISTORY)] = { "GetAnnotationHistory",
+	    annotation_history, 0 },
+	[M(LIST_LABELS)] = { "ListLabels", label_list, 0 },
+	[M(ADD_LABEL)] = { "AddLabel", label_add, METHOD_WRITE },
+	[M(SEARCH_TEXT)] = { "SearchText", search_text, 0 },
 };
 
 const struct method *

@@ -31,5 +31,14 @@ enum status article_create(struct call *c);
 enum status article_get(struct call *c);
 enum status article_list(struct call *c);
 enum status article_delete(struct call *c);
+enum status annotation_create(struct call *c);
+enum status annotation_get(struct call *c);
+enum status annotation_update(struct call *c);
+enum status annotation_delete(struct call *c);
+enum status annotation_list(struct call *c);
+enum status annotation_history(struct call *c);
+enum status label_list(struct call *c);
+enum status label_add(struct call *c);
+enum status search_text(struct call *c);
 
 #endif

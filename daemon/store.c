@@ -23,13 +23,17 @@
 #include "store.h"
 
 /* The named databases, in one list so that opening and stats agree. */
-#define STORE_DBS(X)                 \
-	X(META, "meta")              \
-	X(ARTICLES, "articles")      \
-	X(BY_LANG, "article_lang")   \
-	X(BY_GROUP, "article_group") \
-	X(CHANGES, "changes")        \
-	X(REQUESTS, "requests")
+#define STORE_DBS(X)                         \
+	X(META, "meta")                      \
+	X(ARTICLES, "articles")              \
+	X(BY_LANG, "article_lang")           \
+	X(BY_GROUP, "article_group")         \
+	X(CHANGES, "changes")                \
+	X(REQUESTS, "requests")              \
+	X(ANNOTATIONS, "annotations")        \
+	X(REVISIONS, "annotation_revisions") \
+	X(ANN_INDEX, "annotation_index")     \
+	X(LABELS, "labels")
 
 enum store_db {
 #define X(id, name) STORE_DB_##id,
@@ -634,6 +638,355 @@ store_article_scan(struct store_txn *t, const struct store_article_filter *f,
 	if (s == STATUS_OK && rc != 0 && rc != MDB_NOTFOUND)
 		s = store_status(rc);
 	return s;
+}
+
+/* ------------------------------------------------------------ annotations */
+
+enum status
+store_annotation_get(struct store_txn *t, uint64_t id,
+    ProtobufCAllocator *alloc, Gloss__V1__Annotation **out)
+{
+	uint8_t k[8];
+
+	key_put_u64(k, id);
+	return store_get_message(t, STORE_DB_ANNOTATIONS, k, 8,
+	    &gloss__v1__annotation__descriptor, alloc,
+	    (ProtobufCMessage **)out);
+}
+
+enum status
+store_annotation_next_id(struct store_txn *t, uint64_t *id)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	*id = 1;
+	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[STORE_DB_ANNOTATIONS],
+	         &cur)) != 0)
+		return store_status(rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		return STATUS_OK;
+	if (rc == 0 && k.mv_size != 8)
+		return STATUS_DATA_LOSS;
+	if (rc == 0)
+		*id = key_get_u64(k.mv_data) + 1;
+	return store_status(rc);
+}
+
+const char *
+store_annotation_term(const Gloss__V1__Annotation *a, enum store_index ix)
+{
+	switch (ix) {
+	case STORE_INDEX_ARTICLE:
+		return a->article_id;
+	case STORE_INDEX_GROUP:
+		return a->group;
+	case STORE_INDEX_AUTHOR:
+		return a->created_by;
+	case STORE_INDEX_KB:
+		return a->body_case == GLOSS__V1__ANNOTATION__BODY_ENTITY
+		           ? a->entity->kb_id
+		           : "";
+	case STORE_INDEX_LABEL:
+		if (a->body_case == GLOSS__V1__ANNOTATION__BODY_ENTITY)
+			return a->entity->label;
+		if (a->body_case == GLOSS__V1__ANNOTATION__BODY_FACT_CORRECTION)
+			return a->fact_correction->verdict;
+		if (a->body_case ==
+		    GLOSS__V1__ANNOTATION__BODY_TRANSLATION_NOTE)
+			return a->translation_note->category;
+		return "";
+	default:
+		return "";
+	}
+}
+
+static const enum store_index store_indexes[] = { STORE_INDEX_ARTICLE,
+	STORE_INDEX_GROUP, STORE_INDEX_LABEL, STORE_INDEX_KB,
+	STORE_INDEX_AUTHOR };
+
+/* ix‖value‖NUL‖id, or 0 if value is empty or too long to index. */
+static size_t
+store_index_key(uint8_t k[KEY_MAX], enum store_index ix, const char *value,
+    uint64_t id)
+{
+	size_t n = strlen(value);
+
+	if (n == 0 || 1 + n + 1 + 8 > KEY_MAX)
+		return 0;
+	k[0] = (uint8_t)ix;
+	memcpy(k + 1, value, n);
+	k[1 + n] = '\0';
+	key_put_u64(k + 1 + n + 1, id);
+	return 1 + n + 1 + 8;
+}
+
+/* Moves a's entries in every index from old's terms to its own. */
+static int
+store_annotation_index(struct store_txn *t, const Gloss__V1__Annotation *old,
+    const Gloss__V1__Annotation *a)
+{
+	MDB_dbi dbi = t->st->dbi[STORE_DB_ANN_INDEX];
+	uint8_t k[KEY_MAX];
+	MDB_val key;
+	size_t n;
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(store_indexes) / sizeof(*store_indexes);
+	     i++) {
+		const char *was =
+		    old ? store_annotation_term(old, store_indexes[i]) : "";
+		const char *now = store_annotation_term(a, store_indexes[i]);
+		if (strcmp(was, now) == 0 && old != NULL)
+			continue;
+		if ((n = store_index_key(k, store_indexes[i], was, a->id)) >
+		    0) {
+			key.mv_size = n;
+			key.mv_data = k;
+			rc = mdb_del(t->txn, dbi, &key, NULL);
+			if (rc != 0 && rc != MDB_NOTFOUND)
+				return store_note(t, rc);
+		}
+		if ((n = store_index_key(k, store_indexes[i], now, a->id)) >
+		        0 &&
+		    (rc = store_put_empty(t, STORE_DB_ANN_INDEX, k, n)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+enum status
+store_annotation_put(struct store_txn *t, const Gloss__V1__Annotation *old,
+    const Gloss__V1__Annotation *a)
+{
+	uint8_t k[16];
+	int rc;
+
+	key_put_u64(k, a->id);
+	key_put_u64(k + 8, a->revision);
+	rc = store_put_message(t, STORE_DB_ANNOTATIONS, k, 8, &a->base, 0);
+	if (rc == 0)
+		rc = store_put_message(t, STORE_DB_REVISIONS, k, 16, &a->base,
+		    MDB_NOOVERWRITE);
+	if (rc == 0)
+		rc = store_annotation_index(t, old, a);
+	return store_status(rc);
+}
+
+enum status
+store_revision_get(struct store_txn *t, uint64_t id, uint64_t rev,
+    ProtobufCAllocator *alloc, Gloss__V1__Annotation **out)
+{
+	uint8_t k[16];
+
+	key_put_u64(k, id);
+	key_put_u64(k + 8, rev);
+	return store_get_message(t, STORE_DB_REVISIONS, k, 16,
+	    &gloss__v1__annotation__descriptor, alloc,
+	    (ProtobufCMessage **)out);
+}
+
+/*
+ * A cursor walk over db from key start[0..n) for as long as keys begin with
+ * start[0..prefix): visit() sees each entry, clears *go_on to stop early,
+ * and returns anything but STATUS_OK to fail the walk.
+ */
+struct store_walk {
+	struct store_txn *t;
+	enum store_db db;
+	const uint8_t *start;
+	size_t n, prefix;
+	enum status (*visit)(struct store_walk *w, const MDB_val *k,
+	    const MDB_val *v, bool *go_on);
+	ProtobufCAllocator *alloc;
+	store_annotation_fn fn;
+	void *arg;
+};
+
+static enum status
+store_walk(struct store_walk *w)
+{
+	MDB_cursor *cur;
+	MDB_val k = { w->n, store_unconst(w->start) }, v;
+	enum status s = STATUS_OK;
+	bool go_on = true;
+	int rc;
+
+	if ((rc = mdb_cursor_open(w->t->txn, w->t->st->dbi[w->db], &cur)) != 0)
+		return store_status(rc);
+	rc = w->n > 0 ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
+	              : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; rc == 0 && go_on; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < w->prefix ||
+		    memcmp(k.mv_data, w->start, w->prefix) != 0)
+			break;
+		if ((s = w->visit(w, &k, &v, &go_on)) != STATUS_OK)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (s == STATUS_OK && rc != 0 && rc != MDB_NOTFOUND)
+		s = store_status(rc);
+	return s;
+}
+
+/* A record of the annotations or revisions database. */
+static enum status
+store_visit_record(struct store_walk *w, const MDB_val *k, const MDB_val *v,
+    bool *go_on)
+{
+	Gloss__V1__Annotation *a;
+	enum status s;
+
+	(void)k;
+	atomic_fetch_add(&w->t->st->records_read, 1);
+	s = store_unpack(v, &gloss__v1__annotation__descriptor, w->alloc,
+	    (ProtobufCMessage **)&a);
+	if (s == STATUS_OK)
+		*go_on = w->fn(w->arg, a);
+	return s;
+}
+
+/* An index entry: the id is the key's last 8 bytes. */
+static enum status
+store_visit_index(struct store_walk *w, const MDB_val *k, const MDB_val *v,
+    bool *go_on)
+{
+	Gloss__V1__Annotation *a;
+	uint64_t id;
+	enum status s;
+
+	(void)v;
+	if (k->mv_size != w->prefix + 8)
+		return STATUS_OK; /* a longer value sharing the prefix */
+	id = key_get_u64((const uint8_t *)k->mv_data + w->prefix);
+	s = store_annotation_get(w->t, id, w->alloc, &a);
+	if (s == STATUS_NOT_FOUND)
+		return STATUS_DATA_LOSS; /* an index entry without its record */
+	if (s == STATUS_OK)
+		*go_on = w->fn(w->arg, a);
+	return s;
+}
+
+enum status
+store_annotation_scan(struct store_txn *t, enum store_index ix,
+    const char *value, uint64_t after, ProtobufCAllocator *alloc,
+    store_annotation_fn fn, void *arg)
+{
+	uint8_t k[KEY_MAX];
+	struct store_walk w = { .t = t,
+		.start = k,
+		.alloc = alloc,
+		.fn = fn,
+		.arg = arg };
+
+	if (after == UINT64_MAX)
+		return STATUS_OK;
+	if (ix == STORE_INDEX_ALL) {
+		w.db = STORE_DB_ANNOTATIONS;
+		w.visit = store_visit_record;
+		key_put_u64(k, after + 1);
+		w.n = 8;
+		return store_walk(&w);
+	}
+	w.db = STORE_DB_ANN_INDEX;
+	w.visit = store_visit_index;
+	if ((w.n = store_index_key(k, ix, value, after + 1)) == 0)
+		return STATUS_OK; /* nothing is indexed under it */
+	w.prefix = w.n - 8;
+	return store_walk(&w);
+}
+
+enum status
+store_revision_scan(struct store_txn *t, uint64_t id, uint64_t after,
+    ProtobufCAllocator *alloc, store_annotation_fn fn, void *arg)
+{
+	uint8_t k[16];
+	struct store_walk w = { .t = t,
+		.db = STORE_DB_REVISIONS,
+		.start = k,
+		.n = 16,
+		.prefix = 8,
+		.visit = store_visit_record,
+		.alloc = alloc,
+		.fn = fn,
+		.arg = arg };
+
+	if (after == UINT64_MAX)
+		return STATUS_OK;
+	key_put_u64(k, id);
+	key_put_u64(k + 8, after + 1);
+	return store_walk(&w);
+}
+
+/* ------------------------------------------------------------ labels */
+
+enum status
+store_label_get(struct store_txn *t, const char *set, const char *name,
+    ProtobufCAllocator *alloc, Gloss__V1__Label **out)
+{
+	uint8_t k[KEY_MAX];
+	size_t n = key_pair(k, set, strlen(set), name, strlen(name));
+
+	if (n == 0)
+		return STATUS_NOT_FOUND;
+	return store_get_message(t, STORE_DB_LABELS, k, n,
+	    &gloss__v1__label__descriptor, alloc, (ProtobufCMessage **)out);
+}
+
+enum status
+store_label_put(struct store_txn *t, const char *set, const Gloss__V1__Label *l)
+{
+	uint8_t k[KEY_MAX];
+	size_t n = key_pair(k, set, strlen(set), l->name, strlen(l->name));
+
+	if (n == 0)
+		return STATUS_INVALID_ARGUMENT;
+	return store_status(
+	    store_put_message(t, STORE_DB_LABELS, k, n, &l->base, 0));
+}
+
+struct store_label_walk {
+	store_label_fn fn;
+	void *arg;
+};
+
+static enum status
+store_visit_label(struct store_walk *w, const MDB_val *k, const MDB_val *v,
+    bool *go_on)
+{
+	const struct store_label_walk *lw = w->arg;
+	Gloss__V1__Label *l;
+	enum status s;
+
+	(void)k;
+	atomic_fetch_add(&w->t->st->records_read, 1);
+	s = store_unpack(v, &gloss__v1__label__descriptor, w->alloc,
+	    (ProtobufCMessage **)&l);
+	if (s == STATUS_OK)
+		*go_on = lw->fn(lw->arg, l);
+	return s;
+}
+
+enum status
+store_label_scan(struct store_txn *t, const char *set,
+    ProtobufCAllocator *alloc, store_label_fn fn, void *arg)
+{
+	uint8_t k[KEY_MAX];
+	struct store_label_walk lw = { fn, arg };
+	struct store_walk w = { .t = t,
+		.db = STORE_DB_LABELS,
+		.start = k,
+		.visit = store_visit_label,
+		.alloc = alloc,
+		.arg = &lw };
+
+	w.n = w.prefix = key_pair(k, set, strlen(set), NULL, 0);
+	if (w.n == 0)
+		return STATUS_OK;
+	return store_walk(&w);
 }
 
 /* ------------------------------------------------------------ change feed */

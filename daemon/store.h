@@ -100,6 +100,72 @@ enum status store_article_scan(struct store_txn *t,
     const struct store_article_filter *f, ProtobufCAllocator *alloc,
     store_article_fn fn, void *arg);
 
+/* --- annotations ----------------------------------------------------- */
+
+/* The annotation `id` as it is now; NOT_FOUND if there is none. */
+enum status store_annotation_get(struct store_txn *t, uint64_t id,
+    ProtobufCAllocator *alloc, Gloss__V1__Annotation **out);
+
+/* The id the next new annotation gets: one past the largest yet. */
+enum status store_annotation_next_id(struct store_txn *t, uint64_t *id);
+
+/*
+ * Stores `a` as annotation a->id's current state and as its revision
+ * a->revision in the history, and moves its index entries from what `old`
+ * (NULL for a new annotation) was indexed under to what `a` is.
+ */
+enum status store_annotation_put(struct store_txn *t,
+    const Gloss__V1__Annotation *old, const Gloss__V1__Annotation *a);
+
+/* Revision `rev` of annotation `id`; NOT_FOUND if there is none. */
+enum status store_revision_get(struct store_txn *t, uint64_t id, uint64_t rev,
+    ProtobufCAllocator *alloc, Gloss__V1__Annotation **out);
+
+/* The secondary indexes of annotations: each maps a value to the ids of
+ * the annotations that have it. */
+enum store_index {
+	STORE_INDEX_ALL = 0,       /* no index: every annotation, in id order */
+	STORE_INDEX_ARTICLE = 'A', /* article_id */
+	STORE_INDEX_GROUP = 'G',   /* the article's translation group */
+	STORE_INDEX_LABEL = 'L',   /* entity label, verdict or MQM category */
+	STORE_INDEX_KB = 'K',      /* entity kb_id */
+	STORE_INDEX_AUTHOR = 'U',  /* created_by */
+};
+
+/* The value annotation `a` is indexed under in index `ix` ("" if none). */
+const char *store_annotation_term(const Gloss__V1__Annotation *a,
+    enum store_index ix);
+
+/* Called for each annotation of a scan, in id order; returns true to go on. */
+typedef bool (*store_annotation_fn)(void *arg, Gloss__V1__Annotation *a);
+
+/* Visits the annotations with `value` in index `ix` (every annotation for
+ * STORE_INDEX_ALL) whose id is greater than `after`. */
+enum status store_annotation_scan(struct store_txn *t, enum store_index ix,
+    const char *value, uint64_t after, ProtobufCAllocator *alloc,
+    store_annotation_fn fn, void *arg);
+
+/* Visits annotation id's revisions after `after`, oldest first. */
+enum status store_revision_scan(struct store_txn *t, uint64_t id,
+    uint64_t after, ProtobufCAllocator *alloc, store_annotation_fn fn,
+    void *arg);
+
+/* --- label sets ------------------------------------------------------ */
+
+/* Label `name` of set `set`; NOT_FOUND if the set has no such label. */
+enum status store_label_get(struct store_txn *t, const char *set,
+    const char *name, ProtobufCAllocator *alloc, Gloss__V1__Label **out);
+
+/* Adds or replaces label l->name in set `set`. */
+enum status store_label_put(struct store_txn *t, const char *set,
+    const Gloss__V1__Label *l);
+
+/* Called for each label of a set, in name order; returns true to go on. */
+typedef bool (*store_label_fn)(void *arg, Gloss__V1__Label *l);
+
+enum status store_label_scan(struct store_txn *t, const char *set,
+    ProtobufCAllocator *alloc, store_label_fn fn, void *arg);
+
 /* --- change feed ----------------------------------------------------- */
 
 /* Appends c under the next sequence number, which it stores in c->seq. */
@@ -124,7 +190,7 @@ struct store_db_info {
 	uint64_t pages;
 };
 
-#define STORE_DB_COUNT 6
+#define STORE_DB_COUNT 10
 
 struct store_info {
 	uint64_t map_size, map_used, file_size;

@@ -1,0 +1,174 @@
+/*
+ * search: the SearchText handler: where a string occurs in one article, a
+ * translation group or the whole corpus, with every match's span in all
+ * units and its occurrence number (the `nth` a Quote takes).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "method.h"
+#include "page.h"
+#include "span.h"
+#include "store.h"
+#include "text.h"
+
+#define SEARCH_TEXT_MAX 4096
+
+struct search_page {
+	struct call *call;
+	const Gloss__V1__SearchTextRequest *q;
+	Gloss__V1__TextMatch **items;
+	size_t n, max;
+	uint32_t skip; /* matches of the first article already sent */
+	size_t *at;    /* scratch for text_find, max + 1 + skip */
+	bool more, oom;
+};
+
+static Gloss__V1__TextMatch *
+search_match(struct search_page *pg, const Gloss__V1__Article *a, size_t len,
+    uint32_t nth, size_t at)
+{
+	struct call *c = pg->call;
+	Gloss__V1__TextMatch *m = call_alloc(c, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	gloss__v1__text_match__init(m);
+	m->article_id = a->id;
+	m->nth = nth;
+	m->span = span_make(c, a->text, len, at, at + strlen(pg->q->text));
+	return m->span != NULL ? m : NULL;
+}
+
+/* Adds a's matches after the first pg->skip; false when the page is full. */
+static bool
+search_article(void *arg, Gloss__V1__Article *a)
+{
+	struct search_page *pg = arg;
+	const Gloss__V1__SearchTextRequest *q = pg->q;
+	size_t len = strlen(a->text), want = pg->skip + (pg->max - pg->n) + 1;
+	size_t count;
+
+	if (a->state == GLOSS__V1__STATE__STATE_DELETED)
+		return true;
+	count = text_find(a->text, len, q->text, strlen(q->text), q->prefix,
+	    strlen(q->prefix), q->suffix, strlen(q->suffix), pg->at, want);
+	for (size_t i = pg->skip; i < count && i < want; i++) {
+		if (pg->n == pg->max) {
+			pg->more = true;
+			return false;
+		}
+		pg->items[pg->n] =
+		    search_match(pg, a, len, (uint32_t)i + 1, pg->at[i]);
+		if (pg->items[pg->n++] == NULL) {
+			pg->oom = true;
+			return false;
+		}
+	}
+	pg->skip = 0;
+	return true;
+}
+
+static enum status
+search_check(struct call *c, const Gloss__V1__SearchTextRequest *q)
+{
+	if (q->text[0] == '\0')
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "text",
+		    "give the text to search for");
+	if (strlen(q->text) > SEARCH_TEXT_MAX)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "text",
+		    "search for at most %d bytes", SEARCH_TEXT_MAX);
+	if (q->article_id[0] != '\0' && q->group[0] != '\0')
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "group",
+		    "search one article or one group, not both");
+	return STATUS_OK;
+}
+
+/* Resumes in the article the last page ended in, then scans on. */
+static enum status
+search_run(struct call *c, struct search_page *pg, const char *resume_id)
+{
+	const Gloss__V1__SearchTextRequest *q = pg->q;
+	struct store_article_filter f = { NULL, q->group, resume_id };
+	const char *first = resume_id[0] ? resume_id : q->article_id;
+	Gloss__V1__Article *a;
+	enum status s;
+
+	if (first[0] != '\0') {
+		s = store_article_get(c->txn, first, &c->allocator, &a);
+		if (s == STATUS_NOT_FOUND && q->article_id[0] != '\0')
+			return call_field_error(c, s, "article_id",
+			    "article '%.140s' not found", first);
+		if (s != STATUS_OK && s != STATUS_NOT_FOUND)
+			return call_error(c, s, "cannot read '%s'", first);
+		if (s == STATUS_OK && !search_article(pg, a))
+			return STATUS_OK;
+		if (q->article_id[0] != '\0')
+			return STATUS_OK;
+		f.after = first;
+	}
+	s = store_article_scan(c->txn, &f, &c->allocator, search_article, pg);
+	return s != STATUS_OK ? call_error(c, s, "cannot scan articles")
+	                      : STATUS_OK;
+}
+
+static char *
+search_token(struct call *c, const char *query, const struct search_page *pg)
+{
+	const Gloss__V1__TextMatch *last = pg->items[pg->n - 1];
+	char *pos = call_printf(c, "%s\n%" PRIu32, last->article_id, last->nth);
+
+	if (pos == NULL)
+		return NULL;
+	return page_token_make(c, query, pos, strlen(pos));
+}
+
+enum status
+search_text(struct call *c)
+{
+	const Gloss__V1__SearchTextRequest *q = c->req->search_text;
+	Gloss__V1__SearchTextResponse *r = call_alloc(c, sizeof(*r));
+	struct search_page pg = { .call = c, .q = q };
+	char *query = call_printf(c, "search\n%s\n%s\n%s\n%s\n%s", q->text,
+	    q->article_id, q->group, q->prefix, q->suffix);
+	const char *pos;
+	char *resume = (char *)"", *nl;
+	size_t n;
+	enum status s;
+
+	if (r == NULL || query == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	if ((s = search_check(c, q)) != STATUS_OK ||
+	    (s = page_size(c, q->page_size, &pg.max)) != STATUS_OK ||
+	    (s = page_token_read(c, q->page_token, query, &pos, &n)) !=
+	        STATUS_OK)
+		return s;
+	if (pos != NULL && n > 0 &&
+	    (resume = call_strndup(c, pos, n)) != NULL &&
+	    (nl = strchr(resume, '\n')) != NULL) {
+		*nl = '\0';
+		pg.skip = (uint32_t)strtoul(nl + 1, NULL, 10);
+	}
+	pg.items = call_alloc(c, pg.max * sizeof(*pg.items));
+	pg.at = call_alloc(c, (pg.max + 2 + (size_t)pg.skip) * sizeof(*pg.at));
+	if (resume == NULL || pg.items == NULL || pg.at == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	if ((s = search_run(c, &pg, resume)) != STATUS_OK)
+		return s;
+	if (pg.oom)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	gloss__v1__search_text_response__init(r);
+	r->matches = pg.items;
+	r->n_matches = pg.n;
+	r->next_page_token = pg.more ? search_token(c, query, &pg) : (char *)"";
+	if (r->next_page_token == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	c->reply.body_case = GLOSS__V1__REPLY__BODY_SEARCH_TEXT;
+	c->reply.search_text = r;
+	return STATUS_OK;
+}
