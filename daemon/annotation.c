@@ -455,11 +455,26 @@ ann_find(struct call *c, uint64_t id, Gloss__V1__Annotation **a)
 enum status
 annotation_get(struct call *c)
 {
-	Gloss__V1__Annotation *a;
+	const Gloss__V1__GetAnnotationRequest *q = c->req->get_annotation;
+	Gloss__V1__Annotation *now, *a;
 	enum status s;
 
-	if ((s = ann_find(c, c->req->get_annotation->id, &a)) != STATUS_OK)
+	if ((s = ann_find(c, q->id, &now)) != STATUS_OK)
 		return s;
+	a = now;
+	if (q->as_of_seq > 0) {
+		if ((s = feed_check_seq(c, q->as_of_seq)) != STATUS_OK)
+			return s;
+		s = feed_annotation_as_of(c, q->id, q->as_of_seq, &a);
+		if (s == STATUS_NOT_FOUND)
+			return call_field_error(c, s, "as_of_seq",
+			    "annotation %" PRIu64 " did not exist yet after "
+			    "change %" PRIu64
+			    " (it was created by change %" PRIu64 ")",
+			    q->id, q->as_of_seq, now->create_seq);
+		if (s != STATUS_OK)
+			return call_error(c, s, "cannot read the history");
+	}
 	return ann_reply(c, GLOSS__V1__REPLY__BODY_GET_ANNOTATION, a);
 }
 
@@ -597,6 +612,7 @@ struct ann_page {
 	size_t n, max;
 	size_t bytes, budget; /* packed size so far, and the reply's limit */
 	bool more;
+	enum status failed;
 };
 
 static bool
@@ -613,31 +629,84 @@ ann_page_full(struct ann_page *pg, const Gloss__V1__Annotation *a)
 }
 
 static bool
+ann_state_matches(const Gloss__V1__ListAnnotationsRequest *q,
+    const Gloss__V1__Annotation *a)
+{
+	if (q->state != GLOSS__V1__STATE__STATE_UNSPECIFIED)
+		return a->state == q->state;
+	return a->state != GLOSS__V1__STATE__STATE_DELETED || q->show_deleted;
+}
+
+static bool
+ann_term_matches(const char *want, const Gloss__V1__Annotation *a,
+    enum store_index ix)
+{
+	return want[0] == '\0' ||
+	       strcmp(want, store_annotation_term(a, ix)) == 0;
+}
+
+static bool
 ann_matches(const Gloss__V1__ListAnnotationsRequest *q,
     const Gloss__V1__Annotation *a)
 {
-	if (a->state == GLOSS__V1__STATE__STATE_DELETED && !q->show_deleted)
-		return false;
-	if (q->article_id[0] != '\0' && strcmp(q->article_id, a->article_id))
+	if (!ann_state_matches(q, a) ||
+	    a->update_time_ms <= q->updated_after_ms)
 		return false;
 	if (q->kind != GLOSS__V1__KIND__KIND_UNSPECIFIED && q->kind != a->kind)
 		return false;
-	return q->label[0] == '\0' ||
-	       strcmp(q->label, store_annotation_term(a, STORE_INDEX_LABEL)) ==
-	           0;
+	return ann_term_matches(q->article_id, a, STORE_INDEX_ARTICLE) &&
+	       ann_term_matches(q->group, a, STORE_INDEX_GROUP) &&
+	       ann_term_matches(q->label, a, STORE_INDEX_LABEL) &&
+	       ann_term_matches(q->kb_id, a, STORE_INDEX_KB) &&
+	       ann_term_matches(q->author, a, STORE_INDEX_AUTHOR);
 }
 
 static bool
 ann_page_add(void *arg, Gloss__V1__Annotation *a)
 {
 	struct ann_page *pg = arg;
+	enum status s;
 
+	if (pg->q->as_of_seq > 0) {
+		/* The index found it by what never changes (article, group,
+		 * author); the rest is judged on the revision of then. */
+		s = feed_annotation_as_of(pg->call, a->id, pg->q->as_of_seq,
+		    &a);
+		if (s == STATUS_NOT_FOUND)
+			return true;
+		if (s != STATUS_OK) {
+			pg->failed = s;
+			return false;
+		}
+	}
 	if (!ann_matches(pg->q, a))
 		return true;
 	if (ann_page_full(pg, a))
 		return false;
 	pg->items[pg->n++] = a;
 	return true;
+}
+
+/* The index terms a query can be answered through: every filter, or as of
+ * a past sequence only those that no update changes. */
+static size_t
+ann_terms(const Gloss__V1__ListAnnotationsRequest *q, struct store_term *t)
+{
+	bool past = q->as_of_seq > 0;
+	size_t n = 0;
+
+	if (q->kb_id[0] != '\0' && !past)
+		t[n++] = (struct store_term){ STORE_INDEX_KB, q->kb_id };
+	if (q->label[0] != '\0' && !past)
+		t[n++] = (struct store_term){ STORE_INDEX_LABEL, q->label };
+	if (q->article_id[0] != '\0')
+		t[n++] =
+		    (struct store_term){ STORE_INDEX_ARTICLE, q->article_id };
+	if (q->group[0] != '\0')
+		t[n++] = (struct store_term){ STORE_INDEX_GROUP, q->group };
+	if (q->author[0] != '\0')
+		t[n++] = (struct store_term){ STORE_INDEX_AUTHOR, q->author };
+	return n;
 }
 
 /* Page tokens carry the last id of the page, as text. */
@@ -670,23 +739,35 @@ ann_page_token(struct call *c, const char *query, bool more, uint64_t last)
 	return page_token_make(c, query, buf, (size_t)n);
 }
 
+static char *
+ann_list_query(struct call *c, const Gloss__V1__ListAnnotationsRequest *q)
+{
+	return call_printf(c,
+	    "annotations\n%s\n%d\n%s\n%d\n%s\n%s\n%s\n%d\n%" PRId64
+	    "\n%" PRIu64,
+	    q->article_id, (int)q->kind, q->label, q->show_deleted, q->group,
+	    q->kb_id, q->author, (int)q->state, q->updated_after_ms,
+	    q->as_of_seq);
+}
+
 enum status
 annotation_list(struct call *c)
 {
 	const Gloss__V1__ListAnnotationsRequest *q = c->req->list_annotations;
 	Gloss__V1__ListAnnotationsResponse *r = call_alloc(c, sizeof(*r));
 	struct ann_page pg = { .call = c, .q = q };
-	enum store_index ix = STORE_INDEX_ALL;
-	const char *value = "";
-	char *query = call_printf(c, "annotations\n%s\n%d\n%s\n%d",
-	    q->article_id, (int)q->kind, q->label, q->show_deleted);
+	struct store_term terms[5];
+	size_t nterms = ann_terms(q, terms);
+	char *query = ann_list_query(c, q);
 	uint64_t after;
 	enum status s;
 
 	if (r == NULL || query == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
-	if ((s = ann_page_start(c, q->page_size, q->page_token, query, &pg.max,
+	if ((q->as_of_seq > 0 &&
+	        (s = feed_check_seq(c, q->as_of_seq)) != STATUS_OK) ||
+	    (s = ann_page_start(c, q->page_size, q->page_token, query, &pg.max,
 	         &after)) != STATUS_OK)
 		return s;
 	pg.items = call_alloc(c, pg.max * sizeof(*pg.items));
@@ -694,17 +775,14 @@ annotation_list(struct call *c)
 	if (pg.items == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
-	/* The narrowest index the filters allow: a label is rarer than an
-	 * article's annotations are many. */
-	if (q->label[0] != '\0') {
-		ix = STORE_INDEX_LABEL;
-		value = q->label;
-	} else if (q->article_id[0] != '\0') {
-		ix = STORE_INDEX_ARTICLE;
-		value = q->article_id;
-	}
-	s = store_annotation_scan(c->txn, ix, value, after, &c->allocator,
-	    ann_page_add, &pg);
+	if (nterms > 0)
+		s = store_annotation_join(c->txn, terms, nterms, after,
+		    &c->allocator, ann_page_add, &pg);
+	else
+		s = store_annotation_scan(c->txn, STORE_INDEX_ALL, "", after,
+		    &c->allocator, ann_page_add, &pg);
+	if (s == STATUS_OK)
+		s = pg.failed;
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot list annotations");
 	gloss__v1__list_annotations_response__init(r);

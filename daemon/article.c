@@ -308,6 +308,14 @@ article_get(struct call *c)
 		    "out of memory");
 	if ((s = article_find(c, q->id, &a)) != STATUS_OK)
 		return s;
+	if (q->as_of_seq > 0 &&
+	    (s = feed_check_seq(c, q->as_of_seq)) != STATUS_OK)
+		return s;
+	if (!feed_article_as_of(c, a, q->as_of_seq))
+		return call_field_error(c, STATUS_NOT_FOUND, "as_of_seq",
+		    "article '%s' did not exist yet after change %" PRIu64
+		    " (it was created by change %" PRIu64 ")",
+		    a->id, q->as_of_seq, a->create_seq);
 	if (q->omit_text)
 		a->text = (char *)"";
 	gloss__v1__get_article_response__init(r);

@@ -8,6 +8,7 @@
 #define GLOSS_CALL_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,9 @@ struct call_env {
 	atomic_uint_fast64_t requests_served;
 	atomic_uint_fast64_t writes_committed;
 	atomic_uint_fast64_t commits;
+	/* Called by the writer after each durable commit (set by server). */
+	void (*committed)(void *arg);
+	void *committed_arg;
 };
 
 struct call_block;
@@ -48,6 +52,11 @@ struct call {
 	int64_t now_ms;        /* wall-clock time the handler started */
 	int64_t deadline_ms;   /* on call_mono_ms()'s clock; 0: none */
 	uint8_t body_hash[32]; /* SHA-256 of the packed method arm (writes) */
+	/* Long polls: the server allows a handler to ask, by setting park_ms,
+	 * that the request be served again on the next commit or after
+	 * park_ms, instead of answered now. */
+	bool may_park;
+	uint32_t park_ms;
 	/* The arena: a list of blocks, and a byte budget that bounds what one
 	 * request can make glossd allocate. */
 	struct call_block *blocks;

@@ -2,6 +2,8 @@
 #include <inttypes.h>
 
 #include "feed.h"
+#include "method.h"
+#include "page.h"
 #include "store.h"
 
 enum status
@@ -28,5 +30,158 @@ feed_record(struct call *c, const struct feed_entry *e, uint64_t *seq,
 	if (*etag == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
+	return STATUS_OK;
+}
+
+enum status
+feed_check_seq(struct call *c, uint64_t seq)
+{
+	uint64_t last;
+	enum status s = store_change_last(c->txn, &last);
+
+	if (s != STATUS_OK)
+		return call_error(c, s, "cannot read the change feed");
+	if (seq > last)
+		return call_field_error(c, STATUS_OUT_OF_RANGE, "as_of_seq",
+		    "sequence %" PRIu64 " is past the newest change (%" PRIu64
+		    ")",
+		    seq, last);
+	return STATUS_OK;
+}
+
+bool
+feed_article_as_of(struct call *c, Gloss__V1__Article *a, uint64_t as_of)
+{
+	if (as_of == 0)
+		return true;
+	if (a->create_seq > as_of)
+		return false;
+	if (a->state == GLOSS__V1__STATE__STATE_DELETED &&
+	    a->delete_seq > as_of) {
+		/* Articles change only by deletion: before it, revision 1. */
+		a->state = GLOSS__V1__STATE__STATE_ACTIVE;
+		a->revision = 1;
+		a->deleted_by = (char *)"";
+		a->delete_time_ms = 0;
+		a->delete_seq = 0;
+		a->etag = call_printf(c, "1-%" PRIx64, a->create_seq);
+	}
+	return a->etag != NULL;
+}
+
+struct feed_past {
+	uint64_t as_of;
+	Gloss__V1__Annotation *found;
+};
+
+static bool
+feed_past_add(void *arg, Gloss__V1__Annotation *a)
+{
+	struct feed_past *p = arg;
+
+	if (a->update_seq > p->as_of)
+		return false;
+	p->found = a;
+	return true;
+}
+
+enum status
+feed_annotation_as_of(struct call *c, uint64_t id, uint64_t as_of,
+    Gloss__V1__Annotation **out)
+{
+	struct feed_past p = { as_of, NULL };
+	enum status s;
+
+	if (as_of == 0)
+		return store_annotation_get(c->txn, id, &c->allocator, out);
+	s = store_revision_scan(c->txn, id, 0, &c->allocator, feed_past_add,
+	    &p);
+	if (s != STATUS_OK)
+		return s;
+	*out = p.found;
+	return p.found != NULL ? STATUS_OK : STATUS_NOT_FOUND;
+}
+
+/* ------------------------------------------------------------ ListChanges */
+
+struct feed_page {
+	struct call *call;
+	const Gloss__V1__ListChangesRequest *q;
+	Gloss__V1__Change **items;
+	size_t n, max;
+	size_t bytes, budget;
+	enum status failed;
+};
+
+/* Attaches the record as of change ch, for include_records. */
+static enum status
+feed_attach(struct call *c, Gloss__V1__Change *ch)
+{
+	enum status s;
+
+	if (ch->subject == GLOSS__V1__SUBJECT__SUBJECT_ANNOTATION)
+		return store_revision_get(c->txn, ch->annotation_id,
+		    ch->revision, &c->allocator, &ch->annotation);
+	s = store_article_get(c->txn, ch->article_id, &c->allocator,
+	    &ch->article);
+	if (s != STATUS_OK)
+		return s;
+	ch->article->text = (char *)"";
+	feed_article_as_of(c, ch->article, ch->seq);
+	return STATUS_OK;
+}
+
+static bool
+feed_page_add(void *arg, Gloss__V1__Change *ch)
+{
+	struct feed_page *pg = arg;
+	size_t size;
+
+	if (pg->q->include_records &&
+	    (pg->failed = feed_attach(pg->call, ch)) != STATUS_OK)
+		return false;
+	size = protobuf_c_message_get_packed_size(&ch->base) + 8;
+	if (pg->n == pg->max || (pg->n > 0 && pg->bytes + size > pg->budget))
+		return false;
+	pg->items[pg->n++] = ch;
+	pg->bytes += size;
+	return true;
+}
+
+enum status
+feed_list_changes(struct call *c)
+{
+	const Gloss__V1__ListChangesRequest *q = c->req->list_changes;
+	Gloss__V1__ListChangesResponse *r = call_alloc(c, sizeof(*r));
+	struct feed_page pg = { .call = c, .q = q };
+	enum status s;
+
+	if (r == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	if (q->wait_ms > FEED_WAIT_MAX_MS)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "wait_ms",
+		    "wait at most %d ms, then ask again", FEED_WAIT_MAX_MS);
+	if ((s = page_size(c, q->limit, &pg.max)) != STATUS_OK)
+		return s;
+	pg.items = call_alloc(c, pg.max * sizeof(*pg.items));
+	pg.budget = c->env->max_reply_bytes - 4096;
+	if (pg.items == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	gloss__v1__list_changes_response__init(r);
+	if ((s = store_change_last(c->txn, &r->last_seq)) != STATUS_OK ||
+	    (s = store_change_scan(c->txn, q->since_seq, &c->allocator,
+	         feed_page_add, &pg)) != STATUS_OK ||
+	    (s = pg.failed) != STATUS_OK)
+		return call_error(c, s, "cannot read the change feed");
+	/* Nothing new: the server parks the request until a commit or the
+	 * wait's end, and serves it again then. */
+	if (pg.n == 0 && q->wait_ms > 0 && c->may_park)
+		c->park_ms = q->wait_ms;
+	r->changes = pg.items;
+	r->n_changes = pg.n;
+	c->reply.body_case = GLOSS__V1__REPLY__BODY_LIST_CHANGES;
+	c->reply.list_changes = r;
 	return STATUS_OK;
 }

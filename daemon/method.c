@@ -25,6 +25,7 @@ static const struct method methods[] = {
 	[M(LIST_LABELS)] = { "ListLabels", label_list, 0 },
 	[M(ADD_LABEL)] = { "AddLabel", label_add, METHOD_WRITE },
 	[M(SEARCH_TEXT)] = { "SearchText", search_text, 0 },
+	[M(LIST_CHANGES)] = { "ListChanges", feed_list_changes, 0 },
 };
 
 const struct method *

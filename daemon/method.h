@@ -40,5 +40,6 @@ enum status annotation_history(struct call *c);
 enum status label_list(struct call *c);
 enum status label_add(struct call *c);
 enum status search_text(struct call *c);
+enum status feed_list_changes(struct call *c);
 
 #endif

@@ -41,6 +41,15 @@ struct server {
 	size_t n_listeners;
 	struct server_worker *workers;
 	atomic_bool stopping;
+	/* Long polls waiting for a commit (see server_park()). */
+	pthread_mutex_t park_mu;
+	pthread_cond_t park_cv;
+	struct server_parked *parked;
+	size_t n_parked;
+	uint64_t commits_seen;
+	pthread_t waker;
+	bool waker_started;
+	nng_aio *waker_aio;
 };
 
 /* ------------------------------------------------------------ one request */
@@ -199,16 +208,21 @@ server_pack(struct call *c)
 	return msg;
 }
 
-/* Serves one request: consumes req, returns the reply (or NULL). */
+/*
+ * Serves one request and returns the reply (or NULL).  req stays the
+ * caller's.  If may_park and the handler asked to wait (a long poll), no
+ * reply is made: *park_ms says how long the request may wait.
+ */
 static nng_msg *
-server_serve(struct server *sv, nng_msg *req)
+server_serve(struct server *sv, nng_msg *req, bool may_park, uint32_t *park_ms)
 {
 	struct call c;
 	const struct method *m = NULL;
 	int64_t t0 = call_mono_ms();
-	nng_msg *reply;
+	nng_msg *reply = NULL;
 
 	call_init(&c, sv->env, 4 * sv->env->max_request_bytes + (1 << 20));
+	c.may_park = may_park;
 	if (server_unpack(&c, nng_msg_body(req), nng_msg_len(req)) ==
 	    STATUS_OK) {
 		m = method_find(c.req->body_case);
@@ -219,18 +233,189 @@ server_serve(struct server *sv, nng_msg *req)
 		else
 			server_dispatch(sv, &c, m);
 	}
-	nng_msg_free(
-	    req); /* after the handler: the request's bytes are copied */
-	reply = server_pack(&c);
-	atomic_fetch_add(&sv->env->requests_served, 1);
-	log_debug("%s: %s (%lld ms) %s", m != NULL ? m->name : "?",
-	    status_name(call_status(&c)), (long long)(call_mono_ms() - t0),
-	    c.status.message);
+	*park_ms = call_status(&c) == STATUS_OK ? c.park_ms : 0;
+	if (*park_ms == 0) {
+		reply = server_pack(&c);
+		atomic_fetch_add(&sv->env->requests_served, 1);
+		log_debug("%s: %s (%lld ms) %s", m != NULL ? m->name : "?",
+		    status_name(call_status(&c)),
+		    (long long)(call_mono_ms() - t0), c.status.message);
+	}
 	call_fini(&c);
 	return reply;
 }
 
+/* Sends reply on ctx; frees it if it could not be sent. */
+static void
+server_send(nng_ctx ctx, nng_aio *aio, nng_msg *reply)
+{
+	nng_aio_set_timeout(aio, SERVER_SEND_MS);
+	nng_aio_set_msg(aio, reply);
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	if (nng_aio_result(aio) != 0) /* unsent, so still ours */
+		nng_msg_free(reply);
+}
+
+/* ------------------------------------------------------------ long polls */
+
+/*
+ * A parked request keeps its nng context, so that its reply goes to the
+ * right peer later; its worker opens a fresh context and serves on.  The
+ * waker serves parked requests again after every commit and when their
+ * wait ends, so followers that wait tie up no worker.
+ */
+struct server_parked {
+	struct server_parked *next;
+	nng_ctx ctx;
+	nng_msg *req;
+	int64_t until_ms; /* on call_mono_ms()'s clock */
+};
+
+#define SERVER_PARKED_MAX 4096
+
+static void
+server_wake(void *arg)
+{
+	struct server *sv = arg;
+
+	pthread_mutex_lock(&sv->park_mu);
+	sv->commits_seen++;
+	pthread_cond_signal(&sv->park_cv);
+	pthread_mutex_unlock(&sv->park_mu);
+}
+
+/* Takes ctx and req from a worker; false if too many wait already. */
+static bool
+server_park(struct server *sv, nng_ctx ctx, nng_msg *req, uint32_t park_ms)
+{
+	struct server_parked *p;
+
+	pthread_mutex_lock(&sv->park_mu);
+	if (sv->n_parked >= SERVER_PARKED_MAX ||
+	    (p = malloc(sizeof(*p))) == NULL) {
+		pthread_mutex_unlock(&sv->park_mu);
+		return false;
+	}
+	p->ctx = ctx;
+	p->req = req;
+	p->until_ms = call_mono_ms() + park_ms;
+	p->next = sv->parked;
+	sv->parked = p;
+	sv->n_parked++;
+	pthread_cond_signal(&sv->park_cv);
+	pthread_mutex_unlock(&sv->park_mu);
+	return true;
+}
+
+/* Serves p again; true if it was answered (and p freed). */
+static bool
+server_unpark(struct server *sv, struct server_parked *p, bool final)
+{
+	bool may_park = !final && call_mono_ms() < p->until_ms;
+	uint32_t park_ms;
+	nng_msg *reply = server_serve(sv, p->req, may_park, &park_ms);
+
+	if (park_ms > 0)
+		return false;
+	if (reply != NULL)
+		server_send(p->ctx, sv->waker_aio, reply);
+	nng_ctx_close(p->ctx);
+	nng_msg_free(p->req);
+	free(p);
+	return true;
+}
+
+/* Serves every parked request again; keeps those that still wait. */
+static void
+server_unpark_all(struct server *sv, bool final)
+{
+	struct server_parked *list, *p, *next, *keep = NULL;
+	size_t kept = 0;
+
+	pthread_mutex_lock(&sv->park_mu);
+	list = sv->parked;
+	sv->parked = NULL;
+	sv->n_parked = 0;
+	pthread_mutex_unlock(&sv->park_mu);
+	for (p = list; p != NULL; p = next) {
+		next = p->next;
+		if (!server_unpark(sv, p, final)) {
+			p->next = keep;
+			keep = p;
+			kept++;
+		}
+	}
+	pthread_mutex_lock(&sv->park_mu);
+	for (p = keep; p != NULL; p = next) {
+		next = p->next;
+		p->next = sv->parked;
+		sv->parked = p;
+	}
+	sv->n_parked += kept;
+	pthread_mutex_unlock(&sv->park_mu);
+}
+
+/* The earliest wait's end, or SERVER_POLL_MS from now. */
+static int64_t
+server_next_deadline(const struct server *sv)
+{
+	int64_t t = call_mono_ms() + SERVER_POLL_MS;
+
+	for (const struct server_parked *p = sv->parked; p != NULL; p = p->next)
+		if (p->until_ms < t)
+			t = p->until_ms;
+	return t;
+}
+
+static void *
+server_waker_main(void *arg)
+{
+	struct server *sv = arg;
+	uint64_t seen = 0;
+	struct timespec ts;
+	int64_t until;
+
+	while (!atomic_load(&sv->stopping)) {
+		pthread_mutex_lock(&sv->park_mu);
+		until = server_next_deadline(sv);
+		while (sv->commits_seen == seen &&
+		       !atomic_load(&sv->stopping) && call_mono_ms() < until) {
+			ts.tv_sec = until / 1000;
+			ts.tv_nsec = (until % 1000) * 1000000;
+			pthread_cond_timedwait(&sv->park_cv, &sv->park_mu, &ts);
+			until = server_next_deadline(sv);
+		}
+		seen = sv->commits_seen;
+		pthread_mutex_unlock(&sv->park_mu);
+		server_unpark_all(sv, false);
+	}
+	server_unpark_all(sv, true); /* answer every follower before closing */
+	return NULL;
+}
+
 /* ------------------------------------------------------------ workers */
+
+/* Hands the request to the waker and takes a fresh context; if it cannot,
+ * serves the request now without waiting. */
+static void
+server_worker_park(struct server_worker *w, nng_msg *req, uint32_t park_ms)
+{
+	nng_ctx fresh;
+	nng_msg *reply;
+
+	if (nng_ctx_open(&fresh, w->server->sock) == 0) {
+		if (server_park(w->server, w->ctx, req, park_ms)) {
+			w->ctx = fresh;
+			return;
+		}
+		nng_ctx_close(fresh);
+	}
+	reply = server_serve(w->server, req, false, &park_ms);
+	nng_msg_free(req);
+	if (reply != NULL)
+		server_send(w->ctx, w->aio, reply);
+}
 
 /* One request at a time; handlers may block here, unlike in nng callbacks. */
 static void *
@@ -238,6 +423,7 @@ server_worker_main(void *arg)
 {
 	struct server_worker *w = arg;
 	nng_msg *req, *reply;
+	uint32_t park_ms;
 	int rv;
 
 	while (!atomic_load(&w->server->stopping)) {
@@ -249,14 +435,14 @@ server_worker_main(void *arg)
 			break;
 		if (rv != 0 || (req = nng_aio_get_msg(w->aio)) == NULL)
 			continue; /* a timeout, or nng#1620's empty result */
-		if ((reply = server_serve(w->server, req)) == NULL)
+		reply = server_serve(w->server, req, true, &park_ms);
+		if (park_ms > 0) {
+			server_worker_park(w, req, park_ms);
 			continue;
-		nng_aio_set_timeout(w->aio, SERVER_SEND_MS);
-		nng_aio_set_msg(w->aio, reply);
-		nng_ctx_send(w->ctx, w->aio);
-		nng_aio_wait(w->aio);
-		if (nng_aio_result(w->aio) != 0) /* unsent, so still ours */
-			nng_msg_free(reply);
+		}
+		nng_msg_free(req);
+		if (reply != NULL)
+			server_send(w->ctx, w->aio, reply);
 	}
 	return NULL;
 }
@@ -280,6 +466,27 @@ server_workers_start(struct server *sv)
 			return NNG_ENOMEM;
 		w->started = true;
 	}
+	return 0;
+}
+
+static int
+server_waker_start(struct server *sv)
+{
+	pthread_condattr_t attr;
+	int rv;
+
+	if ((rv = nng_aio_alloc(&sv->waker_aio, NULL, NULL)) != 0)
+		return rv;
+	/* Deadlines are on CLOCK_MONOTONIC (call_mono_ms()). */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&sv->park_cv, &attr);
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&sv->waker, NULL, server_waker_main, sv) != 0)
+		return NNG_ENOMEM;
+	sv->waker_started = true;
+	sv->env->committed_arg = sv;
+	sv->env->committed = server_wake;
 	return 0;
 }
 
@@ -329,7 +536,8 @@ server_open(struct server *sv, char *why, size_t whylen)
 		           ? STATUS_INVALID_ARGUMENT
 		           : STATUS_INTERNAL;
 	}
-	if ((rv = server_workers_start(sv)) != 0) {
+	if ((rv = server_workers_start(sv)) != 0 ||
+	    (rv = server_waker_start(sv)) != 0) {
 		snprintf(why, whylen, "cannot start workers: %s",
 		    nng_strerror(rv));
 		return STATUS_INTERNAL;
@@ -352,6 +560,7 @@ server_start(struct call_env *env, struct writer *w, struct server **out,
 	}
 	sv->env = env;
 	sv->writer = w;
+	pthread_mutex_init(&sv->park_mu, NULL);
 	if ((s = server_open(sv, why, whylen)) != STATUS_OK) {
 		server_stop(sv);
 		return s;
@@ -369,6 +578,18 @@ server_stop(struct server *sv)
 	for (unsigned i = 0; sv->workers != NULL && i < sv->env->workers; i++)
 		if (sv->workers[i].started)
 			pthread_join(sv->workers[i].thread, NULL);
+	/* No request is in flight now, so the writer commits nothing more. */
+	sv->env->committed = NULL;
+	if (sv->waker_started) {
+		pthread_mutex_lock(&sv->park_mu);
+		pthread_cond_signal(&sv->park_cv);
+		pthread_mutex_unlock(&sv->park_mu);
+		pthread_join(sv->waker, NULL);
+		pthread_cond_destroy(&sv->park_cv);
+	}
+	if (sv->waker_aio != NULL)
+		nng_aio_free(sv->waker_aio);
+	pthread_mutex_destroy(&sv->park_mu);
 	nng_close(
 	    sv->sock); /* after the workers: their last replies are sent */
 	for (unsigned i = 0; sv->workers != NULL && i < sv->env->workers; i++) {

@@ -899,6 +899,99 @@ store_annotation_scan(struct store_txn *t, enum store_index ix,
 	return store_walk(&w);
 }
 
+#define STORE_JOIN_MAX 8
+
+/* Moves cur to the first id >= want under prefix; *id = 0 if none. */
+static int
+store_join_seek(MDB_cursor *cur, const uint8_t *prefix, size_t plen,
+    uint64_t want, uint64_t *id)
+{
+	uint8_t k[KEY_MAX];
+	MDB_val key = { plen + 8, k }, val;
+	int rc;
+
+	memcpy(k, prefix, plen);
+	key_put_u64(k + plen, want);
+	*id = 0;
+	for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+		if (key.mv_size < plen ||
+		    memcmp(key.mv_data, prefix, plen) != 0)
+			return 0;
+		if (key.mv_size == plen + 8) {
+			*id = key_get_u64((const uint8_t *)key.mv_data + plen);
+			return 0;
+		}
+	}
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The next id >= cand in every posting (0: none); the leapfrog step. */
+static int
+store_join_next(MDB_cursor **cur, uint8_t (*prefix)[KEY_MAX],
+    const size_t *plen, size_t n, uint64_t cand, uint64_t *out)
+{
+	uint64_t id;
+	size_t agreed = 0;
+	int rc;
+
+	for (size_t i = 0; agreed < n; i = (i + 1) % n) {
+		if ((rc = store_join_seek(cur[i], prefix[i], plen[i], cand,
+		         &id)) != 0)
+			return rc;
+		if (id == 0) {
+			*out = 0;
+			return 0;
+		}
+		agreed = id == cand ? agreed + 1 : 1;
+		cand = id;
+	}
+	*out = cand;
+	return 0;
+}
+
+enum status
+store_annotation_join(struct store_txn *t, const struct store_term *terms,
+    size_t n, uint64_t after, ProtobufCAllocator *alloc, store_annotation_fn fn,
+    void *arg)
+{
+	MDB_cursor *cur[STORE_JOIN_MAX] = { NULL };
+	uint8_t prefix[STORE_JOIN_MAX][KEY_MAX];
+	size_t plen[STORE_JOIN_MAX];
+	Gloss__V1__Annotation *a;
+	uint64_t id = after;
+	enum status s = STATUS_OK;
+	int rc = 0;
+
+	if (n == 0 || n > STORE_JOIN_MAX)
+		return STATUS_INVALID_ARGUMENT;
+	for (size_t i = 0; i < n; i++) {
+		if ((plen[i] = store_index_key(prefix[i], terms[i].ix,
+		         terms[i].value, 0)) == 0)
+			return STATUS_OK; /* nothing is indexed under it */
+		plen[i] -= 8;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = mdb_cursor_open(t->txn, t->st->dbi[STORE_DB_ANN_INDEX],
+		    &cur[i]);
+	while (rc == 0 && s == STATUS_OK && id != UINT64_MAX) {
+		if ((rc = store_join_next(cur, prefix, plen, n, id + 1, &id)) !=
+		        0 ||
+		    id == 0)
+			break;
+		s = store_annotation_get(t, id, alloc, &a);
+		if (s == STATUS_NOT_FOUND)
+			s = STATUS_DATA_LOSS; /* an index entry without its
+			                         record */
+		if (s == STATUS_OK && !fn(arg, a))
+			break;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (cur[i] != NULL)
+			mdb_cursor_close(cur[i]);
+	return rc != 0 ? store_status(rc) : s;
+}
+
 enum status
 store_revision_scan(struct store_txn *t, uint64_t id, uint64_t after,
     ProtobufCAllocator *alloc, store_annotation_fn fn, void *arg)
@@ -1028,6 +1121,54 @@ store_change_append(struct store_txn *t, Gloss__V1__Change *c)
 	rc = store_put_message(t, STORE_DB_CHANGES, k, 8, &c->base,
 	    MDB_NOOVERWRITE | MDB_APPEND);
 	return store_status(rc);
+}
+
+enum status
+store_change_last(struct store_txn *t, uint64_t *seq)
+{
+	return store_status(store_last_seq(t, seq));
+}
+
+struct store_change_walk {
+	store_change_fn fn;
+	void *arg;
+};
+
+static enum status
+store_visit_change(struct store_walk *w, const MDB_val *k, const MDB_val *v,
+    bool *go_on)
+{
+	const struct store_change_walk *cw = w->arg;
+	Gloss__V1__Change *c;
+	enum status s;
+
+	(void)k;
+	atomic_fetch_add(&w->t->st->records_read, 1);
+	s = store_unpack(v, &gloss__v1__change__descriptor, w->alloc,
+	    (ProtobufCMessage **)&c);
+	if (s == STATUS_OK)
+		*go_on = cw->fn(cw->arg, c);
+	return s;
+}
+
+enum status
+store_change_scan(struct store_txn *t, uint64_t after,
+    ProtobufCAllocator *alloc, store_change_fn fn, void *arg)
+{
+	uint8_t k[8];
+	struct store_change_walk cw = { fn, arg };
+	struct store_walk w = { .t = t,
+		.db = STORE_DB_CHANGES,
+		.start = k,
+		.n = 8,
+		.visit = store_visit_change,
+		.alloc = alloc,
+		.arg = &cw };
+
+	if (after == UINT64_MAX)
+		return STATUS_OK;
+	key_put_u64(k, after + 1);
+	return store_walk(&w);
 }
 
 /* ------------------------------------------------------------ requests */

@@ -145,6 +145,22 @@ enum status store_annotation_scan(struct store_txn *t, enum store_index ix,
     const char *value, uint64_t after, ProtobufCAllocator *alloc,
     store_annotation_fn fn, void *arg);
 
+/* One condition of a join: annotations indexed under value in ix. */
+struct store_term {
+	enum store_index ix;
+	const char *value;
+};
+
+/*
+ * Visits, in id order, the annotations with id > after that are in every
+ * one of terms[0..n) (n >= 1), by a leapfrog join of the index postings:
+ * its cost follows the shortest posting and the answer, and only matching
+ * annotation records are read.
+ */
+enum status store_annotation_join(struct store_txn *t,
+    const struct store_term *terms, size_t n, uint64_t after,
+    ProtobufCAllocator *alloc, store_annotation_fn fn, void *arg);
+
 /* Visits annotation id's revisions after `after`, oldest first. */
 enum status store_revision_scan(struct store_txn *t, uint64_t id,
     uint64_t after, ProtobufCAllocator *alloc, store_annotation_fn fn,
@@ -170,6 +186,16 @@ enum status store_label_scan(struct store_txn *t, const char *set,
 
 /* Appends c under the next sequence number, which it stores in c->seq. */
 enum status store_change_append(struct store_txn *t, Gloss__V1__Change *c);
+
+/* The newest sequence number (0 before the first change). */
+enum status store_change_last(struct store_txn *t, uint64_t *seq);
+
+/* Called for each change in sequence order; returns true to go on. */
+typedef bool (*store_change_fn)(void *arg, Gloss__V1__Change *c);
+
+/* Visits the changes with seq > after. */
+enum status store_change_scan(struct store_txn *t, uint64_t after,
+    ProtobufCAllocator *alloc, store_change_fn fn, void *arg);
 
 /* --- applied requests (idempotency) ---------------------------------- */
 

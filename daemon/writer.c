@@ -165,6 +165,8 @@ writer_try_batch(struct writer *w, struct writer_job *jobs, size_t n)
 	if (s == STATUS_OK) {
 		atomic_fetch_add(&w->env->commits, 1);
 		atomic_fetch_add(&w->env->writes_committed, n);
+		if (w->env->committed != NULL)
+			w->env->committed(w->env->committed_arg);
 		return true;
 	}
 	if (map_full)
