@@ -1,0 +1,116 @@
+/*
+ * group: the GetTranslationGroup handler: an original, its translations,
+ * and the pairs of spans that translation notes tie between them.
+ */
+#include <string.h>
+
+#include "method.h"
+#include "store.h"
+
+struct group_run {
+	struct call *call;
+	Gloss__V1__GetTranslationGroupResponse *r;
+	size_t cap_articles, cap_pairs;
+	bool oom;
+};
+
+/* Appends p to a growing arena array *items of *n (capacity *cap). */
+static bool
+group_push(struct call *c, void ***items, size_t *n, size_t *cap, void *p)
+{
+	void **grown;
+
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		if ((grown = call_alloc(c, *cap * sizeof(*grown))) == NULL)
+			return false;
+		if (*n > 0)
+			memcpy(grown, *items, *n * sizeof(*grown));
+		*items = grown;
+	}
+	(*items)[(*n)++] = p;
+	return true;
+}
+
+static bool
+group_article(void *arg, Gloss__V1__Article *a)
+{
+	struct group_run *g = arg;
+
+	a->text = (char *)"";
+	if (strcmp(a->id, g->r->group) == 0) {
+		g->r->original = a;
+		return true;
+	}
+	if (!group_push(g->call, (void ***)&g->r->translations,
+	        &g->r->n_translations, &g->cap_articles, a))
+		return !(g->oom = true);
+	return true;
+}
+
+static bool
+group_pair(void *arg, Gloss__V1__Annotation *a)
+{
+	struct group_run *g = arg;
+	const Gloss__V1__TranslationNote *t = a->translation_note;
+	Gloss__V1__AlignedPair *p;
+
+	if (a->body_case != GLOSS__V1__ANNOTATION__BODY_TRANSLATION_NOTE ||
+	    a->state == GLOSS__V1__STATE__STATE_DELETED)
+		return true;
+	if ((p = call_alloc(g->call, sizeof(*p))) == NULL)
+		return !(g->oom = true);
+	gloss__v1__aligned_pair__init(p);
+	p->annotation_id = a->id;
+	p->target_article_id = a->article_id;
+	p->target = a->n_spans > 0 ? a->spans[0] : NULL;
+	p->source_article_id = t->source_article_id;
+	p->source = t->source_span;
+	p->category = t->category;
+	p->severity = t->severity;
+	if (!group_push(g->call, (void ***)&g->r->pairs, &g->r->n_pairs,
+	        &g->cap_pairs, p))
+		return !(g->oom = true);
+	return true;
+}
+
+enum status
+group_get(struct call *c)
+{
+	const Gloss__V1__GetTranslationGroupRequest *q =
+	    c->req->get_translation_group;
+	Gloss__V1__GetTranslationGroupResponse *r = call_alloc(c, sizeof(*r));
+	struct group_run g = { .call = c, .r = r };
+	struct store_article_filter f = { NULL, NULL, NULL };
+	struct store_term term = { STORE_INDEX_GROUP, NULL };
+	Gloss__V1__Article *a;
+	enum status s;
+
+	if (r == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	if (q->group[0] == '\0')
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "group",
+		    "name a group, or any article of it");
+	s = store_article_get(c->txn, q->group, &c->allocator, &a);
+	if (s == STATUS_NOT_FOUND)
+		return call_field_error(c, s, "group",
+		    "no article or group '%.140s'", q->group);
+	if (s != STATUS_OK)
+		return call_error(c, s, "cannot read '%s'", q->group);
+	gloss__v1__get_translation_group_response__init(r);
+	r->group = a->group;
+	f.group = term.value = a->group;
+	s = store_article_scan(c->txn, &f, &c->allocator, group_article, &g);
+	if (s == STATUS_OK)
+		s = store_annotation_join(c->txn, &term, 1, 0, &c->allocator,
+		    group_pair, &g);
+	if (s != STATUS_OK)
+		return call_error(c, s, "cannot read group '%s'", r->group);
+	if (g.oom)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	c->reply.body_case = GLOSS__V1__REPLY__BODY_GET_TRANSLATION_GROUP;
+	c->reply.get_translation_group = r;
+	return STATUS_OK;
+}
