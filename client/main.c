@@ -18,6 +18,9 @@ static const struct command commands[] = {
 	{ "articles", cmd_articles, "list articles" },
 	{ "show", cmd_show, "print an article's text" },
 	{ "rm-article", cmd_rm_article, "delete an article (a tombstone)" },
+	{ "changes", cmd_changes, "print (and --follow) the change feed" },
+	{ "stats", cmd_stats, "counts by kind, label, author; MQM scores" },
+	{ "group", cmd_group, "a translation group and its aligned notes" },
 	{ "info", cmd_info, "show glossd's version, storage and counters" },
 };
 
