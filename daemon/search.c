@@ -18,16 +18,19 @@
 struct search_page {
 	struct call *call;
 	const Gloss__V1__SearchTextRequest *q;
+	/* With fold_case: the folded needle, prefix and suffix. */
+	const char *text, *prefix, *suffix;
+	size_t text_len, prefix_len, suffix_len;
 	Gloss__V1__TextMatch **items;
 	size_t n, max;
-	uint32_t skip; /* matches of the first article already sent */
-	size_t *at;    /* scratch for text_find, max + 1 + skip */
+	uint32_t skip;   /* matches of the first article already sent */
+	size_t *at, *to; /* scratch for text_find: starts and ends */
 	bool more, oom;
 };
 
 static Gloss__V1__TextMatch *
 search_match(struct search_page *pg, const Gloss__V1__Article *a, size_t len,
-    uint32_t nth, size_t at)
+    uint32_t nth, size_t at, size_t to)
 {
 	struct call *c = pg->call;
 	Gloss__V1__TextMatch *m = call_alloc(c, sizeof(*m));
@@ -37,8 +40,44 @@ search_match(struct search_page *pg, const Gloss__V1__Article *a, size_t len,
 	gloss__v1__text_match__init(m);
 	m->article_id = a->id;
 	m->nth = nth;
-	m->span = span_make(c, a->text, len, at, at + strlen(pg->q->text));
+	m->span = span_make(c, a->text, len, at, to);
 	return m->span != NULL ? m : NULL;
+}
+
+/* The matches of the request in a->text, their bounds in pg->at and
+ * pg->to (up to `want`); returns how many there are. */
+static size_t
+search_find(struct search_page *pg, const Gloss__V1__Article *a, size_t len,
+    size_t want)
+{
+	const Gloss__V1__SearchTextRequest *q = pg->q;
+	size_t count, fn, *map;
+	char *f;
+
+	if (!q->fold_case) {
+		count = text_find(a->text, len, q->text, strlen(q->text),
+		    q->prefix, strlen(q->prefix), q->suffix, strlen(q->suffix),
+		    pg->at, want);
+		for (size_t i = 0; i < count && i < want; i++)
+			pg->to[i] = pg->at[i] + strlen(q->text);
+		return count;
+	}
+	/* Folded copies of a whole article are too big for the arena. */
+	f = malloc(TEXT_FOLD_MAX(len));
+	map = malloc((TEXT_FOLD_MAX(len) + 1) * sizeof(*map));
+	if (f == NULL || map == NULL) {
+		free(f);
+		free(map);
+		pg->oom = true;
+		return 0;
+	}
+	fn = text_fold(a->text, len, f, map);
+	count = text_find_folded(a->text, len, f, fn, map, pg->text,
+	    pg->text_len, pg->prefix, pg->prefix_len, pg->suffix,
+	    pg->suffix_len, pg->at, pg->to, want);
+	free(f);
+	free(map);
+	return count;
 }
 
 /* Adds a's matches after the first pg->skip; false when the page is full. */
@@ -46,27 +85,41 @@ static bool
 search_article(void *arg, Gloss__V1__Article *a)
 {
 	struct search_page *pg = arg;
-	const Gloss__V1__SearchTextRequest *q = pg->q;
 	size_t len = strlen(a->text), want = pg->skip + (pg->max - pg->n) + 1;
 	size_t count;
 
 	if (a->state == GLOSS__V1__STATE__STATE_DELETED)
 		return true;
-	count = text_find(a->text, len, q->text, strlen(q->text), q->prefix,
-	    strlen(q->prefix), q->suffix, strlen(q->suffix), pg->at, want);
-	for (size_t i = pg->skip; i < count && i < want; i++) {
+	count = search_find(pg, a, len, want);
+	for (size_t i = pg->skip; i < count && i < want && !pg->oom; i++) {
 		if (pg->n == pg->max) {
 			pg->more = true;
 			return false;
 		}
-		pg->items[pg->n] =
-		    search_match(pg, a, len, (uint32_t)i + 1, pg->at[i]);
+		pg->items[pg->n] = search_match(pg, a, len, (uint32_t)i + 1,
+		    pg->at[i], pg->to[i]);
 		if (pg->items[pg->n++] == NULL) {
 			pg->oom = true;
 			return false;
 		}
 	}
 	pg->skip = 0;
+	return !pg->oom;
+}
+
+/* Folds s into the arena: *out and its length *n. */
+static bool
+search_fold(struct call *c, const char *s, const char **out, size_t *n)
+{
+	size_t len = strlen(s);
+	char *f = call_alloc(c, TEXT_FOLD_MAX(len) + 1);
+	size_t *map = call_alloc(c, (TEXT_FOLD_MAX(len) + 1) * sizeof(*map));
+
+	if (f == NULL || map == NULL)
+		return false;
+	*n = text_fold(s, len, f, map);
+	f[*n] = '\0';
+	*out = f;
 	return true;
 }
 
@@ -130,8 +183,8 @@ search_text(struct call *c)
 	const Gloss__V1__SearchTextRequest *q = c->req->search_text;
 	Gloss__V1__SearchTextResponse *r = call_alloc(c, sizeof(*r));
 	struct search_page pg = { .call = c, .q = q };
-	char *query = call_printf(c, "search\n%s\n%s\n%s\n%s\n%s", q->text,
-	    q->article_id, q->group, q->prefix, q->suffix);
+	char *query = call_printf(c, "search\n%s\n%s\n%s\n%s\n%s\n%d", q->text,
+	    q->article_id, q->group, q->prefix, q->suffix, q->fold_case);
 	const char *pos;
 	char *resume = (char *)"", *nl;
 	size_t n;
@@ -153,7 +206,14 @@ search_text(struct call *c)
 	}
 	pg.items = call_alloc(c, pg.max * sizeof(*pg.items));
 	pg.at = call_alloc(c, (pg.max + 2 + (size_t)pg.skip) * sizeof(*pg.at));
-	if (resume == NULL || pg.items == NULL || pg.at == NULL)
+	pg.to = call_alloc(c, (pg.max + 2 + (size_t)pg.skip) * sizeof(*pg.to));
+	if (q->fold_case &&
+	    (!search_fold(c, q->text, &pg.text, &pg.text_len) ||
+	        !search_fold(c, q->prefix, &pg.prefix, &pg.prefix_len) ||
+	        !search_fold(c, q->suffix, &pg.suffix, &pg.suffix_len)))
+		pg.oom = true;
+	if (resume == NULL || pg.items == NULL || pg.at == NULL ||
+	    pg.to == NULL || pg.oom)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
 	if ((s = search_run(c, &pg, resume)) != STATUS_OK)

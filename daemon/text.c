@@ -256,3 +256,72 @@ text_find(const char *s, size_t n, const char *exact, size_t m,
 	}
 	return found;
 }
+
+size_t
+text_fold(const char *s, size_t n, char *out, size_t *map)
+{
+	utf8proc_int32_t cps[8];
+	size_t i = 0, len = 0, next;
+
+	while (i < n) {
+		utf8proc_int32_t c = text_decode(s, n, i, &next);
+		int lbc = 0;
+		utf8proc_ssize_t k =
+		    utf8proc_decompose_char(c, cps, 8, UTF8PROC_CASEFOLD, &lbc);
+		if (k < 0 || k > 8) { /* cannot happen for valid text */
+			cps[0] = c;
+			k = 1;
+		}
+		for (utf8proc_ssize_t j = 0; j < k; j++) {
+			utf8proc_ssize_t w = utf8proc_encode_char(cps[j],
+			    (utf8proc_uint8_t *)out + len);
+			for (utf8proc_ssize_t b = 0; b < w; b++)
+				map[len + (size_t)b] = i;
+			len += (size_t)w;
+		}
+		i = next;
+	}
+	map[len] = n;
+	return len;
+}
+
+/* Whether folded offset k starts the output of a code point of s. */
+static bool
+text_fold_edge(const size_t *map, size_t k)
+{
+	return k == 0 || map[k] != map[k - 1];
+}
+
+size_t
+text_find_folded(const char *s, size_t n, const char *f, size_t fn,
+    const size_t *map, const char *exact, size_t m, const char *prefix,
+    size_t p, const char *suffix, size_t q, size_t *start, size_t *end,
+    size_t max)
+{
+	size_t found = 0, from = 0;
+	const char *hit;
+
+	if (m == 0)
+		return 0;
+	while (
+	    from + m <= fn && (hit = memmem(f + from, fn - from, exact, m))) {
+		size_t k = (size_t)(hit - f), b = map[k], e = map[k + m];
+		bool ok =
+		    text_fold_edge(map, k) &&
+		    (k + m == fn || text_fold_edge(map, k + m)) &&
+		    (p == 0 || (k >= p && memcmp(f + k - p, prefix, p) == 0)) &&
+		    (q == 0 || (fn - k - m >= q &&
+		                   memcmp(f + k + m, suffix, q) == 0)) &&
+		    text_is_grapheme_boundary(s, n, b) &&
+		    text_is_grapheme_boundary(s, n, e);
+		if (ok) {
+			if (found < max) {
+				start[found] = b;
+				end[found] = e;
+			}
+			found++;
+		}
+		from = k + 1;
+	}
+	return found;
+}

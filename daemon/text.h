@@ -98,4 +98,26 @@ size_t text_find(const char *s, size_t n, const char *exact, size_t m,
     const char *prefix, size_t p, const char *suffix, size_t q, size_t *at,
     size_t max);
 
+/* Bytes (and map entries, minus one) text_fold() may need for n bytes. */
+#define TEXT_FOLD_MAX(n) (4 * (n) + 4)
+
+/*
+ * Case-folds s[0..n) (Unicode full case folding, so "ß" and "SS" both
+ * become "ss") into out, and records in map[i] the byte offset in s of the
+ * code point that produced out[i]; map[len] = n.  out and map must hold
+ * TEXT_FOLD_MAX(n) and TEXT_FOLD_MAX(n) + 1 entries.  Returns len.
+ */
+size_t text_fold(const char *s, size_t n, char *out, size_t *map);
+
+/*
+ * As text_find(), but ignoring case: f[0..fn) and map are text_fold()'s
+ * output for s[0..n), and exact, prefix and suffix are already folded.
+ * A match must cover whole code points of s and whole grapheme clusters;
+ * its bounds in s go to start[] and end[] (the lengths may differ from m).
+ */
+size_t text_find_folded(const char *s, size_t n, const char *f, size_t fn,
+    const size_t *map, const char *exact, size_t m, const char *prefix,
+    size_t p, const char *suffix, size_t q, size_t *start, size_t *end,
+    size_t max);
+
 #endif

@@ -212,6 +212,89 @@ test_quote_context(void **state)
 	assert_int_equal(q, 81);
 }
 
+/* Spans in every unit, against figures computed with Python's str,
+ * encode() and encode('utf-16-le'). */
+struct span_case {
+	const char *name, *text;
+	size_t b0, b1, c0, c1, u0, u1;
+};
+
+static const struct span_case spans[] = {
+	{ "curly quotes", "Ele disse “H20” ontem", 10, 19, 10, 15, 10, 15 },
+	{ "portuguese", "Uigures são ação", 13, 19, 12, 16, 12, 16 },
+	{ "arabic", "استثمرت الصين 18 مليار", 15, 25, 8, 13, 8, 13 },
+	{ "emoji skin tone", "ok 👍🏽 sim", 3, 11, 3, 5, 3, 7 },
+	{ "zwj family",
+	    "a\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d"
+	    "\xf0\x9f\x91\xa7"
+	    "b",
+	    1, 19, 1, 6, 1, 9 },
+	{ "flags", "🇵🇹🇧🇷 x", 8, 16, 2, 4, 4, 8 },
+	{ "combining", "cafe\xcc\x81 bom", 0, 6, 0, 5, 0, 5 },
+	{ "crlf", "linha\r\nfim", 7, 10, 7, 10, 7, 10 },
+};
+
+static void
+test_span_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(spans) / sizeof(spans[0]); i++) {
+		const struct span_case *c = &spans[i];
+		size_t n = strlen(c->text), b;
+		struct text_span sp = { .byte_start = c->b0,
+			.byte_end = c->b1 };
+
+		print_message("%s\n", c->name);
+		text_span_fill(c->text, n, &sp);
+		assert_int_equal(sp.char_start, c->c0);
+		assert_int_equal(sp.char_end, c->c1);
+		assert_int_equal(sp.utf16_start, c->u0);
+		assert_int_equal(sp.utf16_end, c->u1);
+		assert_true(text_to_byte(c->text, n, TEXT_CHARS, c->c1, &b));
+		assert_int_equal(b, c->b1);
+		assert_true(text_to_byte(c->text, n, TEXT_UTF16, c->u0, &b));
+		assert_int_equal(b, c->b0);
+		assert_true(text_is_grapheme_boundary(c->text, n, c->b0));
+		assert_true(text_is_grapheme_boundary(c->text, n, c->b1));
+	}
+}
+
+static void
+test_find_folded(void **state)
+{
+	const char *s =
+	    "Straße, STRASSE e straße; ÉCOLE école; CAFÉ cafe\xcc\x81";
+	size_t n = strlen(s), fn, map[256], at[8], to[8], k;
+	char f[256], needle[64];
+	size_t nmap[64];
+
+	(void)state;
+	assert_true(TEXT_FOLD_MAX(n) < sizeof(f));
+	fn = text_fold(s, n, f, map);
+	k = text_fold("STRASSE", 7, needle, nmap);
+	assert_int_equal(text_find_folded(s, n, f, fn, map, needle, k, "", 0,
+	                     "", 0, at, to, 8),
+	    3);
+	assert_int_equal(at[0], 0);
+	assert_int_equal(to[0], 7); /* "Straße": ß is 2 bytes */
+	assert_int_equal(at[1], 9);
+	assert_int_equal(to[1], 16);
+	/* "s" alone never matches half of ß's "ss". */
+	k = text_fold("SS", 2, needle, nmap);
+	assert_int_equal(text_find_folded(s, n, f, fn, map, needle, 1, "", 0,
+	                     "", 0, at, to, 8),
+	    5); /* S of "Straße", three of "STRASSE", s of "straße" */
+	k = text_fold("École", strlen("École"), needle, nmap);
+	assert_int_equal(text_find_folded(s, n, f, fn, map, needle, k, "", 0,
+	                     "", 0, at, to, 8),
+	    2);
+	/* No normalization: precomposed "café" does not find e + U+0301. */
+	k = text_fold("café", strlen("café"), needle, nmap);
+	assert_int_equal(text_find_folded(s, n, f, fn, map, needle, k, "", 0,
+	                     "", 0, at, to, 8),
+	    1);
+}
+
 int
 main(void)
 {
@@ -223,6 +306,8 @@ main(void)
 		cmocka_unit_test(test_grapheme_long_flag_run),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_quote_context),
+		cmocka_unit_test(test_span_table),
+		cmocka_unit_test(test_find_folded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

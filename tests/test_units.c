@@ -11,6 +11,7 @@
 #include "call.h"
 #include "key.h"
 #include "page.h"
+#include "stats.h"
 #include "status.h"
 #include "wire.h"
 
@@ -189,6 +190,21 @@ test_call_arena_budget(void **state)
 	call_fini(&c);
 }
 
+/* WMT's MQM weights (docs/standards.md §1.1). */
+static void
+test_mqm_weights(void **state)
+{
+	(void)state;
+	assert_true(stats_mqm_weight("accuracy/mistranslation", "major") == 5);
+	assert_true(stats_mqm_weight("accuracy/mistranslation", "minor") == 1);
+	assert_true(stats_mqm_weight("fluency/punctuation", "minor") == 0.1);
+	assert_true(stats_mqm_weight("fluency/punctuation", "major") == 5);
+	assert_true(stats_mqm_weight("non-translation", "major") == 25);
+	assert_true(stats_mqm_weight("source-error", "major") == 0);
+	assert_true(stats_mqm_weight("terminology", "neutral") == 0);
+	assert_true(stats_mqm_weight("style/awkward", "critical") == 10);
+}
+
 int
 main(void)
 {
@@ -201,6 +217,7 @@ main(void)
 		cmocka_unit_test(test_status_names_match_the_proto),
 		cmocka_unit_test(test_page_tokens),
 		cmocka_unit_test(test_call_arena_budget),
+		cmocka_unit_test(test_mqm_weights),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
