@@ -532,6 +532,146 @@ test_refusals(void **state)
 	rpc_close(c);
 }
 
+/* ------------------------------------------------------------ filters */
+
+struct model {
+	const char *article, *group, *label, *kb, *author;
+	bool deleted;
+};
+
+static uint64_t
+tag_full(struct rpc_client *c, const struct model *m)
+{
+	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
+	Gloss__V1__CreateAnnotationRequest ca =
+	    GLOSS__V1__CREATE_ANNOTATION_REQUEST__INIT;
+	Gloss__V1__Annotation a = GLOSS__V1__ANNOTATION__INIT;
+	Gloss__V1__SpanSelector sel = GLOSS__V1__SPAN_SELECTOR__INIT, *sels[1];
+	Gloss__V1__Range rg = GLOSS__V1__RANGE__INIT;
+	Gloss__V1__Entity e = GLOSS__V1__ENTITY__INIT;
+	Gloss__V1__Reply *r;
+	uint64_t id;
+
+	rg.unit = GLOSS__V1__UNIT__UNIT_CHARS;
+	rg.start = 0;
+	rg.end = 1;
+	sel.selector_case = GLOSS__V1__SPAN_SELECTOR__SELECTOR_RANGE;
+	sel.range = &rg;
+	sels[0] = &sel;
+	e.label = S(m->label);
+	e.kb_id = S(m->kb);
+	a.article_id = S(m->article);
+	a.select = sels;
+	a.n_select = 1;
+	a.body_case = GLOSS__V1__ANNOTATION__BODY_ENTITY;
+	a.entity = &e;
+	ca.annotation = &a;
+	q.author = S(m->author);
+	q.body_case = GLOSS__V1__REQUEST__BODY_CREATE_ANNOTATION;
+	q.create_annotation = &ca;
+	assert_int_equal(rpc_call(c, &q, 10000, &r), OK);
+	id = r->create_annotation->annotation->id;
+	rpc_reply_free(r);
+	return id;
+}
+
+enum {
+	F_ARTICLE = 1,
+	F_GROUP = 2,
+	F_LABEL = 4,
+	F_KB = 8,
+	F_AUTHOR = 16,
+	F_DELETED = 32,
+	F_ALL = 64
+};
+
+static bool
+model_matches(const struct model *m, const struct model *want, int mask)
+{
+	return (!(mask & F_ARTICLE) ||
+	           strcmp(m->article, want->article) == 0) &&
+	       (!(mask & F_GROUP) || strcmp(m->group, want->group) == 0) &&
+	       (!(mask & F_LABEL) || strcmp(m->label, want->label) == 0) &&
+	       (!(mask & F_KB) || strcmp(m->kb, want->kb) == 0) &&
+	       (!(mask & F_AUTHOR) || strcmp(m->author, want->author) == 0) &&
+	       m->deleted == ((mask & F_DELETED) != 0);
+}
+
+/* Every combination of five filters (and active/deleted), paged by 3,
+ * returns exactly the annotations the model says, each once. */
+static void
+test_filter_combinations(void **state)
+{
+	struct harness *h = *state;
+	struct rpc_client *c = harness_client(h);
+	static const char *const arts[][2] = { { "pt", "pt" }, { "en", "pt" },
+		{ "other", "other" } };
+	static const char *const labels[] = { "PERSON", "ORG", "GPE" };
+	static const char *const kbs[] = { "", "Q1", "Q2", "" };
+	static const char *const authors[] = { "ana", "bo" };
+	struct model m[48];
+	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
+	Gloss__V1__ListAnnotationsRequest l =
+	    GLOSS__V1__LIST_ANNOTATIONS_REQUEST__INIT;
+	Gloss__V1__Reply *r;
+
+	article(c, "pt", "pt", PT, NULL);
+	article(c, "en", "en", EN, "pt");
+	article(c, "other", "en", "Another text, another group.", NULL);
+	for (int i = 0; i < 48; i++) {
+		m[i] = (struct model){ arts[i % 3][0], arts[i % 3][1],
+			labels[(i / 3) % 3], kbs[(i / 2) % 4],
+			authors[(i / 5) % 2], i % 7 == 0 };
+		assert_int_equal(tag_full(c, &m[i]), (uint64_t)i + 1);
+		if (m[i].deleted)
+			assert_int_equal(delete_ann(c, (uint64_t)i + 1, ""),
+			    OK);
+	}
+	q.body_case = GLOSS__V1__REQUEST__BODY_LIST_ANNOTATIONS;
+	q.list_annotations = &l;
+	for (int mask = 0; mask < F_ALL; mask++) {
+		for (int k = 0; k < 48; k += 11) {
+			unsigned seen[49] = { 0 };
+			char token[512] = "";
+			size_t want = 0, got = 0;
+			l.article_id = S(mask & F_ARTICLE ? m[k].article : "");
+			l.group = S(mask & F_GROUP ? m[k].group : "");
+			l.label = S(mask & F_LABEL ? m[k].label : "");
+			l.kb_id = S(mask & F_KB ? m[k].kb : "");
+			l.author = S(mask & F_AUTHOR ? m[k].author : "");
+			l.state = mask & F_DELETED
+			              ? GLOSS__V1__STATE__STATE_DELETED
+			              : GLOSS__V1__STATE__STATE_ACTIVE;
+			l.page_size = 3;
+			do {
+				l.page_token = token;
+				assert_int_equal(rpc_call(c, &q, 10000, &r),
+				    OK);
+				for (size_t i = 0;
+				     i < r->list_annotations->n_annotations;
+				     i++)
+					seen[r->list_annotations->annotations[i]
+					         ->id]++;
+				snprintf(token, sizeof(token), "%s",
+				    r->list_annotations->next_page_token);
+				rpc_reply_free(r);
+			} while (token[0] != '\0');
+			for (int i = 0; i < 48; i++) {
+				bool in = model_matches(&m[i], &m[k], mask);
+				/* An empty kb_id filter means any. */
+				if ((mask & F_KB) && m[k].kb[0] == '\0')
+					in = model_matches(&m[i], &m[k],
+					    mask & ~F_KB);
+				want += in;
+				got += seen[i + 1];
+				assert_int_equal(seen[i + 1], in ? 1 : 0);
+			}
+			assert_int_equal(got, want);
+		}
+	}
+	rpc_close(c);
+}
+
 int
 main(void)
 {
@@ -547,6 +687,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_list_paging, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filter_combinations, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
