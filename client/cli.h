@@ -94,6 +94,10 @@ int cmd_articles(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_rm_article(struct cli *cli, int argc, char **argv);
 int cmd_info(struct cli *cli, int argc, char **argv);
+int cmd_export(struct cli *cli, int argc, char **argv);
+/* `gloss import --format jsonl FILE`, which cmd_import hands over to. */
+bool cmd_import_is_records(int argc, char **argv);
+int cmd_import_records(struct cli *cli, int argc, char **argv);
 int cmd_changes(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_group(struct cli *cli, int argc, char **argv);

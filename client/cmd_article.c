@@ -180,6 +180,8 @@ cmd_import(struct cli *cli, int argc, char **argv)
 	struct import_options o = { 0 };
 	int ch, failed = 0;
 
+	if (cmd_import_is_records(argc, argv))
+		return cmd_import_records(cli, argc, argv);
 	while ((ch = cli_getopt(cli, &import_verb, argc, argv, "l:t:m:h",
 	            longopts)) != -1) {
 		if (ch == 'l')

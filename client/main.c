@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "changes", cmd_changes, "print (and --follow) the change feed" },
 	{ "stats", cmd_stats, "counts by kind, label, author; MQM scores" },
 	{ "group", cmd_group, "a translation group and its aligned notes" },
+	{ "export", cmd_export, "export a dataset (jsonl, w3c, brat, ...)" },
 	{ "info", cmd_info, "show glossd's version, storage and counters" },
 };
 

@@ -26,6 +26,9 @@ static const struct method methods[] = {
 	[M(ADD_LABEL)] = { "AddLabel", label_add, METHOD_WRITE },
 	[M(SEARCH_TEXT)] = { "SearchText", search_text, 0 },
 	[M(LIST_CHANGES)] = { "ListChanges", feed_list_changes, 0 },
+	[M(EXPORT)] = { "Export", export_export, 0 },
+	[M(IMPORT_RECORDS)] = { "ImportRecords", export_import_records,
+	    METHOD_WRITE },
 	[M(GET_STATS)] = { "GetStats", stats_get, 0 },
 	[M(GET_TRANSLATION_GROUP)] = { "GetTranslationGroup", group_get, 0 },
 };

@@ -41,6 +41,8 @@ enum status label_list(struct call *c);
 enum status label_add(struct call *c);
 enum status search_text(struct call *c);
 enum status feed_list_changes(struct call *c);
+enum status export_export(struct call *c);
+enum status export_import_records(struct call *c);
 enum status stats_get(struct call *c);
 enum status group_get(struct call *c);
 

@@ -1,0 +1,526 @@
+/*
+ * cmd_export: `gloss export`, which streams an Export page by page into a
+ * file or (brat) a folder, and `gloss import --format jsonl`, which sends a
+ * jsonl export back through ImportRecords.  Neither holds more than one
+ * page (about 1 MiB) in memory.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "json.h"
+
+#define LOSSES_SHOWN 10
+#define IMPORT_BATCH ((size_t)512 << 10)
+#define REASONS_MAX  32
+
+static const struct cli_verb export_verb = { "export",
+	"usage: gloss export --format FORMAT --out PATH [options]\n"
+	"\n"
+	"Exports annotated articles from one snapshot, page by page.  FORMAT:\n"
+	"  jsonl   gloss's own, lossless (gloss import --format jsonl reads "
+	"it)\n"
+	"  w3c     W3C Web Annotation JSON-LD, one annotation a line\n"
+	"  brat    brat standoff: PATH is a folder of ID.txt + ID.ann\n"
+	"  conll   CoNLL-2003, IOB2 tags (entities)\n"
+	"  mqm     WMT MQM TSV (translation notes)\n"
+	"  spacy   spaCy JSONL {\"text\", \"entities\"} (entities)\n"
+	"What a format cannot carry is reported, never dropped silently.\n"
+	"docs/export.md describes every format.\n"
+	"\n"
+	"  -f, --format FORMAT   required\n"
+	"  -o, --out PATH        file (- for standard output) or, for brat, a\n"
+	"                        new or empty folder; written as PATH.part "
+	"and\n"
+	"                        renamed when complete\n"
+	"      --article ID      only this article, or\n"
+	"      --group ID        only this translation group, or\n"
+	"      --lang TAG        only articles in this language\n"
+	"      --kind KIND       entity, correction, translation or note\n"
+	"      --label LABEL     entity label, verdict or MQM category\n"
+	"      --as-of SEQ       the state right after change SEQ (default: "
+	"now)\n"
+	"      --report FILE     every loss, one JSON object a line\n"
+	"      --page-size N     pieces per request (1-1000; default 100)\n"
+	"      --json            print the summary as JSON\n"
+	"      --socket URL, --timeout MS\n" };
+
+struct export_reason {
+	char *reason;
+	uint64_t count;
+};
+
+struct export_state {
+	const char *format, *out, *report_path;
+	char *part;   /* PATH.part */
+	bool folder;  /* brat: a folder of files */
+	FILE *file;   /* the file being written */
+	char *path;   /* its chunk path */
+	FILE *report; /* --report */
+	uint64_t bytes, articles, annotations, losses, unlisted, total;
+	struct export_reason reasons[REASONS_MAX];
+	size_t n_reasons;
+	bool progress;
+};
+
+static Gloss__V1__Kind
+export_kind(const char *k)
+{
+	if (strcmp(k, "entity") == 0)
+		return GLOSS__V1__KIND__KIND_ENTITY;
+	if (strcmp(k, "correction") == 0 || strcmp(k, "fact-correction") == 0)
+		return GLOSS__V1__KIND__KIND_FACT_CORRECTION;
+	if (strcmp(k, "translation") == 0 || strcmp(k, "translation-note") == 0)
+		return GLOSS__V1__KIND__KIND_TRANSLATION_NOTE;
+	if (strcmp(k, "note") == 0)
+		return GLOSS__V1__KIND__KIND_NOTE;
+	cli_usage_die(&export_verb,
+	    "--kind is entity, correction, translation or note, not '%s'", k);
+}
+
+/* A chunk path from glossd names a file inside the folder, nothing else. */
+static bool
+export_path_ok(const char *p)
+{
+	if (p[0] == '\0' || p[0] == '.' || strlen(p) > 200)
+		return false;
+	for (; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		        (*p >= '0' && *p <= '9') || strchr("._-", *p) != NULL))
+			return false;
+	return true;
+}
+
+static void
+export_close_file(struct export_state *st)
+{
+	if (st->file != NULL && st->file != stdout && fclose(st->file) != 0)
+		cli_die("cannot write %s: %s", st->part, strerror(errno));
+	st->file = NULL;
+}
+
+/* The file a chunk goes to: opened when its path starts. */
+static void
+export_switch(struct export_state *st, const char *path)
+{
+	char *full;
+
+	if (st->file != NULL && strcmp(st->path, path) == 0)
+		return;
+	if (!st->folder) {
+		if (path[0] != '\0')
+			cli_die("glossd sent a file name (%s) for a one-file "
+			        "format",
+			    path);
+		st->file =
+		    strcmp(st->out, "-") == 0 ? stdout : fopen(st->part, "wb");
+	} else {
+		if (!export_path_ok(path))
+			cli_die("glossd sent a bad file name '%s'", path);
+		export_close_file(st);
+		if (asprintf(&full, "%s/%s", st->part, path) < 0)
+			cli_die("out of memory");
+		st->file = fopen(full, "wb");
+		free(full);
+	}
+	if (st->file == NULL)
+		cli_die("cannot create a file in %s: %s", st->part,
+		    strerror(errno));
+	free(st->path);
+	if ((st->path = strdup(path)) == NULL)
+		cli_die("out of memory");
+}
+
+static void
+export_count_loss(struct export_state *st, const Gloss__V1__ExportLoss *l)
+{
+	size_t i;
+
+	st->losses++;
+	if (st->losses <= LOSSES_SHOWN)
+		fprintf(stderr,
+		    "gloss export: lost: article %s%s%.0" PRIu64 ": %s: %s\n",
+		    l->article_id, l->annotation_id ? " annotation " : "",
+		    l->annotation_id, l->reason, l->detail);
+	if (st->report != NULL && (json_print(st->report, &l->base) != 0 ||
+	                              fputc('\n', st->report) == EOF))
+		cli_die("cannot write %s: %s", st->report_path,
+		    strerror(errno));
+	for (i = 0; i < st->n_reasons; i++)
+		if (strcmp(st->reasons[i].reason, l->reason) == 0)
+			break;
+	if (i == st->n_reasons && i < REASONS_MAX) {
+		if ((st->reasons[i].reason = strdup(l->reason)) == NULL)
+			cli_die("out of memory");
+		st->n_reasons++;
+	}
+	if (i < st->n_reasons)
+		st->reasons[i].count++;
+}
+
+static void
+export_page(struct export_state *st, const Gloss__V1__ExportResponse *e)
+{
+	for (size_t i = 0; i < e->n_chunks; i++) {
+		const Gloss__V1__ExportChunk *ch = e->chunks[i];
+		export_switch(st, ch->path);
+		if (ch->data.len > 0 && fwrite(ch->data.data, 1, ch->data.len,
+		                            st->file) != ch->data.len)
+			cli_die("cannot write %s: %s", st->part,
+			    strerror(errno));
+		st->bytes += ch->data.len;
+	}
+	for (size_t i = 0; i < e->n_losses; i++)
+		export_count_loss(st, e->losses[i]);
+	st->unlisted += e->losses_unlisted;
+	st->articles += e->articles;
+	st->annotations += e->annotations;
+	st->total = e->articles_total;
+	if (st->progress)
+		fprintf(stderr,
+		    "\rgloss export: %" PRIu64 "/%" PRIu64 " articles, %" PRIu64
+		    " annotations, %.1f MiB",
+		    st->articles, st->total, st->annotations,
+		    (double)st->bytes / (1 << 20));
+}
+
+/* Where the export is written until it is complete. */
+static void
+export_prepare(struct export_state *st)
+{
+	struct stat sb;
+	DIR *d;
+	struct dirent *de;
+
+	if (strcmp(st->out, "-") == 0) {
+		if (st->folder)
+			cli_die("brat writes a folder: give --out FOLDER");
+		return;
+	}
+	if (asprintf(&st->part, "%s.part", st->out) < 0)
+		cli_die("out of memory");
+	if (!st->folder)
+		return;
+	if (stat(st->out, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode) || (d = opendir(st->out)) == NULL)
+			cli_die("%s exists and is not a folder", st->out);
+		while ((de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0)
+				cli_die("%s is not empty: give a new or empty "
+				        "folder",
+				    st->out);
+		closedir(d);
+	}
+	if (mkdir(st->part, 0777) != 0)
+		cli_die("cannot create %s: %s%s", st->part, strerror(errno),
+		    errno == EEXIST ? " (left by an interrupted export? "
+		                      "remove it)"
+		                    : "");
+}
+
+static void
+export_finish(struct export_state *st)
+{
+	if (!st->folder && st->path == NULL && strcmp(st->out, "-") != 0)
+		export_switch(st, ""); /* an empty export is an empty file */
+	export_close_file(st);
+	if (st->part != NULL && st->folder)
+		rmdir(st->out); /* an empty folder given as --out */
+	if (st->part != NULL && rename(st->part, st->out) != 0)
+		cli_die("cannot rename %s to %s: %s", st->part, st->out,
+		    strerror(errno));
+	if (st->report != NULL && fclose(st->report) != 0)
+		cli_die("cannot write %s: %s", st->report_path,
+		    strerror(errno));
+}
+
+static void
+export_summary(struct cli *cli, struct export_state *st, uint64_t as_of)
+{
+	FILE *out = strcmp(st->out, "-") == 0 ? stderr : stdout;
+
+	if (st->progress)
+		fputs("\r\033[K", stderr);
+	if (cli->json) {
+		fprintf(out, "{\"format\":\"%s\",\"out\":", st->format);
+		json_print_string(out, st->out, strlen(st->out));
+		fprintf(out,
+		    ",\"asOfSeq\":\"%" PRIu64 "\",\"articles\":%" PRIu64
+		    ",\"annotations\":%" PRIu64 ",\"bytes\":%" PRIu64
+		    ",\"losses\":%" PRIu64 ",\"lossesByReason\":{",
+		    as_of, st->articles, st->annotations, st->bytes,
+		    st->losses + st->unlisted);
+		for (size_t i = 0; i < st->n_reasons; i++)
+			fprintf(out, "%s\"%s\":%" PRIu64, i ? "," : "",
+			    st->reasons[i].reason, st->reasons[i].count);
+		fputs("}}\n", out);
+		return;
+	}
+	if (st->losses + st->unlisted > 0) {
+		fprintf(stderr, "gloss export: %" PRIu64 " losses:",
+		    st->losses + st->unlisted);
+		for (size_t i = 0; i < st->n_reasons; i++)
+			fprintf(stderr, "%s %s %" PRIu64, i ? "," : "",
+			    st->reasons[i].reason, st->reasons[i].count);
+		if (st->unlisted > 0)
+			fprintf(stderr, ", unlisted %" PRIu64, st->unlisted);
+		fprintf(stderr, "%s%s\n", st->report_path ? "; all in " : "",
+		    st->report_path ? st->report_path : "");
+	}
+	fprintf(out,
+	    "wrote %s: %" PRIu64 " articles, %" PRIu64 " annotations, %" PRIu64
+	    " bytes, %s; as of change %" PRIu64 "; %" PRIu64 " losses\n",
+	    st->format, st->articles, st->annotations, st->bytes,
+	    strcmp(st->out, "-") == 0 ? "to standard output" : st->out, as_of,
+	    st->losses + st->unlisted);
+}
+
+static void
+export_options(struct cli *cli, int argc, char **argv,
+    Gloss__V1__ExportRequest *e, struct export_state *st)
+{
+	static const struct option longopts[] = { CLI_COMMON_OPTIONS,
+		{ "format", required_argument, NULL, 'f' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "article", required_argument, NULL, CLI_OPT_VERB },
+		{ "group", required_argument, NULL, CLI_OPT_VERB + 1 },
+		{ "lang", required_argument, NULL, CLI_OPT_VERB + 2 },
+		{ "kind", required_argument, NULL, CLI_OPT_VERB + 3 },
+		{ "label", required_argument, NULL, CLI_OPT_VERB + 4 },
+		{ "as-of", required_argument, NULL, CLI_OPT_VERB + 5 },
+		{ "report", required_argument, NULL, CLI_OPT_VERB + 6 },
+		{ "page-size", required_argument, NULL, CLI_OPT_VERB + 7 },
+		{ NULL, 0, NULL, 0 } };
+	int ch;
+
+	while ((ch = cli_getopt(cli, &export_verb, argc, argv, "f:o:h",
+	            longopts)) != -1) {
+		switch (ch) {
+		case 'f':
+			e->format = optarg;
+			st->format = optarg;
+			break;
+		case 'o':
+			st->out = optarg;
+			break;
+		case CLI_OPT_VERB:
+			e->article_id = optarg;
+			break;
+		case CLI_OPT_VERB + 1:
+			e->group = optarg;
+			break;
+		case CLI_OPT_VERB + 2:
+			e->language = optarg;
+			break;
+		case CLI_OPT_VERB + 3:
+			e->kind = export_kind(optarg);
+			break;
+		case CLI_OPT_VERB + 4:
+			e->label = optarg;
+			break;
+		case CLI_OPT_VERB + 5:
+			e->as_of_seq = (uint64_t)cli_number("--as-of", optarg,
+			    1, 1L << 62);
+			break;
+		case CLI_OPT_VERB + 6:
+			st->report_path = optarg;
+			break;
+		case CLI_OPT_VERB + 7:
+			e->page_size =
+			    (int)cli_number("--page-size", optarg, 1, 1000);
+			break;
+		}
+	}
+	if (optind < argc)
+		cli_usage_die(&export_verb, "unexpected '%s'", argv[optind]);
+	if (st->format == NULL || st->out == NULL)
+		cli_usage_die(&export_verb, "give --format and --out");
+}
+
+int
+cmd_export(struct cli *cli, int argc, char **argv)
+{
+	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
+	Gloss__V1__ExportRequest e = GLOSS__V1__EXPORT_REQUEST__INIT;
+	struct export_state st = { 0 };
+	Gloss__V1__Reply *r;
+	uint64_t as_of = 0;
+	char *token = NULL;
+
+	export_options(cli, argc, argv, &e, &st);
+	st.folder = strcmp(st.format, "brat") == 0;
+	st.progress = isatty(STDERR_FILENO) && !cli->json;
+	q.body_case = GLOSS__V1__REQUEST__BODY_EXPORT;
+	q.export = &e;
+	/* The first page checks the request before anything is created. */
+	r = cli_call_or_die(cli, &q);
+	export_prepare(&st);
+	if (st.report_path != NULL &&
+	    (st.report = fopen(st.report_path, "w")) == NULL)
+		cli_die("cannot create %s: %s", st.report_path,
+		    strerror(errno));
+	for (;;) {
+		export_page(&st, r->export);
+		as_of = r->export->as_of_seq;
+		free(token);
+		if (r->export->next_page_token[0] == '\0' ||
+		    (token = strdup(r->export->next_page_token)) == NULL)
+			break;
+		rpc_reply_free(r);
+		e.page_token = token;
+		q.request_id = (char *)"";
+		r = cli_call_or_die(cli, &q);
+	}
+	rpc_reply_free(r);
+	export_finish(&st);
+	export_summary(cli, &st, as_of);
+	free(st.path);
+	free(st.part);
+	for (size_t i = 0; i < st.n_reasons; i++)
+		free(st.reasons[i].reason);
+	return 0;
+}
+
+/* ------------------------------------------------------------ import */
+
+static const struct cli_verb import_records_verb = { "import",
+	"usage: gloss import --format jsonl [options] FILE\n"
+	"\n"
+	"Restores a jsonl export made without filters into the data folder\n"
+	"of a glossd that holds nothing yet: every id, author, time,\n"
+	"revision and change-feed sequence number is kept, so an export of\n"
+	"the result is byte for byte FILE.\n"
+	"\n"
+	"  -f, --format jsonl\n"
+	"      --socket URL, --timeout MS\n" };
+
+bool
+cmd_import_is_records(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--format") == 0 ||
+		    strncmp(argv[i], "--format=", 9) == 0 ||
+		    strcmp(argv[i], "-f") == 0)
+			return true;
+	return false;
+}
+
+/* Sends data[0..n) (whole lines from line `first`); returns the reply. */
+static Gloss__V1__Reply *
+import_send(struct cli *cli, char *data, uint64_t first, char *token)
+{
+	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
+	Gloss__V1__ImportRecordsRequest ir =
+	    GLOSS__V1__IMPORT_RECORDS_REQUEST__INIT;
+
+	ir.format = (char *)"jsonl";
+	ir.data = data;
+	ir.first_line = first;
+	ir.import_token = token;
+	q.body_case = GLOSS__V1__REQUEST__BODY_IMPORT_RECORDS;
+	q.import_records = &ir;
+	return cli_call_or_die(cli, &q);
+}
+
+struct import_run {
+	char *batch;
+	size_t len, cap;
+	uint64_t first, line, records, last_seq, as_of;
+	char *token;
+	bool complete;
+};
+
+static void
+import_flush(struct cli *cli, struct import_run *ir)
+{
+	Gloss__V1__Reply *r;
+
+	if (ir->len == 0)
+		return;
+	ir->batch[ir->len] = '\0';
+	r = import_send(cli, ir->batch, ir->first,
+	    ir->token != NULL ? ir->token : (char *)"");
+	ir->records += r->import_records->records;
+	ir->last_seq = r->import_records->last_seq;
+	ir->as_of = r->import_records->as_of_seq;
+	ir->complete = r->import_records->complete;
+	free(ir->token);
+	if ((ir->token = strdup(r->import_records->import_token)) == NULL)
+		cli_die("out of memory");
+	rpc_reply_free(r);
+	ir->len = 0;
+	ir->first = ir->line + 1;
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "\rgloss import: %" PRIu64 " records",
+		    ir->records);
+}
+
+int
+cmd_import_records(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_OPTIONS,
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 } };
+	struct import_run ir = { .first = 1 };
+	const char *format = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int ch;
+
+	while ((ch = cli_getopt(cli, &import_records_verb, argc, argv, "f:h",
+	            longopts)) != -1)
+		if (ch == 'f')
+			format = optarg;
+	if (format == NULL || strcmp(format, "jsonl") != 0)
+		cli_usage_die(&import_records_verb,
+		    "--format takes jsonl (a gloss export); text files are "
+		    "imported without --format");
+	if (argc - optind != 1)
+		cli_usage_die(&import_records_verb, "name one FILE");
+	if ((f = strcmp(argv[optind], "-") == 0
+	             ? stdin
+	             : fopen(argv[optind], "rb")) == NULL)
+		cli_die("cannot read %s: %s", argv[optind], strerror(errno));
+	ir.cap = IMPORT_BATCH;
+	if ((ir.batch = malloc(ir.cap + 1)) == NULL)
+		cli_die("out of memory");
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (ir.len > 0 && ir.len + (size_t)n > IMPORT_BATCH)
+			import_flush(cli, &ir);
+		if (ir.len + (size_t)n > ir.cap &&
+		    (ir.batch = realloc(ir.batch,
+		         (ir.cap = ir.len + (size_t)n) + 1)) == NULL)
+			cli_die("out of memory");
+		memcpy(ir.batch + ir.len, line, (size_t)n);
+		ir.len += (size_t)n;
+		ir.line++;
+	}
+	if (ferror(f))
+		cli_die("cannot read %s: %s", argv[optind], strerror(errno));
+	import_flush(cli, &ir);
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	free(line);
+	free(ir.batch);
+	free(ir.token);
+	if (f != stdin)
+		fclose(f);
+	if (!ir.complete)
+		cli_die("%s ended before its last change (%" PRIu64
+		        " of %" PRIu64 " imported): the import is incomplete; "
+		        "start again with a new data folder",
+		    argv[optind], ir.last_seq, ir.as_of);
+	printf("imported %" PRIu64 " records from %s; the data folder is at "
+	       "change %" PRIu64 "\n",
+	    ir.records, argv[optind], ir.last_seq);
+	return 0;
+}

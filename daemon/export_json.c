@@ -1,0 +1,725 @@
+/*
+ * export_json: any protobuf-c message to and from one line of JSON in
+ * proto3's JSON mapping, driven by the message's descriptor: what the jsonl
+ * format writes and ImportRecords reads.  Printing is deterministic (fields
+ * in descriptor order, map entries and repeated values in stored order), so
+ * that an import followed by an export gives the same bytes.  Pure.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+
+#define JSON_DEPTH_MAX 16
+
+/* ------------------------------------------------------------ printing */
+
+/* "create_time_ms" -> "createTimeMs", quoted, with the colon. */
+static void
+json_name(struct export_out *o, const char *name)
+{
+	char buf[128];
+	size_t n = 0;
+	bool upper = false;
+
+	buf[n++] = '"';
+	for (; *name != '\0' && n < sizeof(buf) - 3; name++) {
+		if (*name == '_') {
+			upper = true;
+			continue;
+		}
+		buf[n++] = upper && *name >= 'a' && *name <= 'z'
+		               ? (char)(*name - 32)
+		               : *name;
+		upper = false;
+	}
+	buf[n++] = '"';
+	buf[n++] = ':';
+	export_write(o, buf, n);
+}
+
+static size_t
+json_type_size(const ProtobufCFieldDescriptor *f)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		return 8;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return sizeof(double);
+	case PROTOBUF_C_TYPE_BOOL:
+		return sizeof(protobuf_c_boolean);
+	case PROTOBUF_C_TYPE_STRING:
+		return sizeof(char *);
+	case PROTOBUF_C_TYPE_BYTES:
+		return sizeof(ProtobufCBinaryData);
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return sizeof(ProtobufCMessage *);
+	default:
+		return 4;
+	}
+}
+
+static void
+json_print_value(struct export_out *o, const ProtobufCFieldDescriptor *f,
+    const void *p)
+{
+	const ProtobufCEnumValue *ev;
+	const char *s;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		export_printf(o, "%" PRId32, *(const int32_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		export_printf(o, "%" PRIu32, *(const uint32_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		export_printf(o, "\"%" PRId64 "\"", *(const int64_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		export_printf(o, "\"%" PRIu64 "\"", *(const uint64_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_FLOAT:
+		export_printf(o, "%.9g", (double)*(const float *)p);
+		break;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		export_printf(o, "%.17g", *(const double *)p);
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		export_puts(o,
+		    *(const protobuf_c_boolean *)p ? "true" : "false");
+		break;
+	case PROTOBUF_C_TYPE_ENUM:
+		ev = protobuf_c_enum_descriptor_get_value(f->descriptor,
+		    *(const int *)p);
+		if (ev != NULL)
+			export_printf(o, "\"%s\"", ev->name);
+		else
+			export_printf(o, "%d", *(const int *)p);
+		break;
+	case PROTOBUF_C_TYPE_STRING:
+		s = *(char *const *)p;
+		export_json_string(o, s ? s : "", s ? strlen(s) : 0);
+		break;
+	case PROTOBUF_C_TYPE_BYTES:
+		export_puts(o, "\"\""); /* no record of ours has bytes */
+		break;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		if (*(ProtobufCMessage *const *)p == NULL)
+			export_puts(o, "{}");
+		else
+			export_json_message(o, *(ProtobufCMessage *const *)p);
+		break;
+	}
+}
+
+/* A map<K,V> is a repeated message named ...Entry with key 1 and value 2. */
+static bool
+json_is_map(const ProtobufCFieldDescriptor *f)
+{
+	const ProtobufCMessageDescriptor *d = f->descriptor;
+	size_t n;
+
+	if (f->label != PROTOBUF_C_LABEL_REPEATED ||
+	    f->type != PROTOBUF_C_TYPE_MESSAGE || d->n_fields != 2)
+		return false;
+	n = strlen(d->name);
+	return n > 5 && strcmp(d->name + n - 5, "Entry") == 0 &&
+	       strcmp(d->fields[0].name, "key") == 0 &&
+	       strcmp(d->fields[1].name, "value") == 0 &&
+	       d->fields[0].type == PROTOBUF_C_TYPE_STRING;
+}
+
+static void
+json_print_repeated(struct export_out *o, const ProtobufCFieldDescriptor *f,
+    const char *base)
+{
+	size_t n = *(const size_t *)(base + f->quantifier_offset);
+	const char *arr = *(char *const *)(base + f->offset);
+	bool map = json_is_map(f);
+	size_t size = json_type_size(f);
+
+	export_puts(o, map ? "{" : "[");
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			export_puts(o, ",");
+		if (map) {
+			const ProtobufCMessage *e =
+			    ((ProtobufCMessage *const *)(const void *)arr)[i];
+			const ProtobufCFieldDescriptor *k =
+			    &e->descriptor->fields[0];
+			const ProtobufCFieldDescriptor *v =
+			    &e->descriptor->fields[1];
+			json_print_value(o, k, (const char *)e + k->offset);
+			export_puts(o, ":");
+			json_print_value(o, v, (const char *)e + v->offset);
+		} else
+			json_print_value(o, f, arr + i * size);
+	}
+	export_puts(o, map ? "}" : "]");
+}
+
+/* Whether a singular field is present: set in its oneof, flagged by has_,
+ * or (proto3) holding something other than its default. */
+static bool
+json_present(const ProtobufCFieldDescriptor *f, const char *base)
+{
+	static const char zero[8];
+	const void *p = base + f->offset;
+
+	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+		return *(const uint32_t *)(base + f->quantifier_offset) ==
+		       f->id;
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		return *(char *const *)p != NULL && (*(char *const *)p)[0];
+	case PROTOBUF_C_TYPE_BYTES:
+		return ((const ProtobufCBinaryData *)p)->len > 0;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return *(void *const *)p != NULL;
+	default:
+		return memcmp(p, zero, json_type_size(f)) != 0;
+	}
+}
+
+void
+export_json_message(struct export_out *o, const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const char *base = (const char *)m;
+	bool first = true;
+
+	export_puts(o, "{");
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+		if (repeated
+		        ? *(const size_t *)(base + f->quantifier_offset) == 0
+		        : !json_present(f, base))
+			continue;
+		if (!first)
+			export_puts(o, ",");
+		first = false;
+		json_name(o, f->name);
+		if (repeated)
+			json_print_repeated(o, f, base);
+		else
+			json_print_value(o, f, base + f->offset);
+	}
+	export_puts(o, "}");
+}
+
+/* ------------------------------------------------------------ parsing */
+
+struct json_parser {
+	struct call *call;
+	const char *s, *end;
+	int depth;
+	char *why;
+	size_t whylen;
+	bool failed;
+};
+
+static bool json_fail(struct json_parser *jp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static bool
+json_fail(struct json_parser *jp, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (jp->failed)
+		return false;
+	jp->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(jp->why, jp->whylen, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static void
+json_ws(struct json_parser *jp)
+{
+	while (jp->s < jp->end && (*jp->s == ' ' || *jp->s == '\t' ||
+	                              *jp->s == '\n' || *jp->s == '\r'))
+		jp->s++;
+}
+
+static bool
+json_eat(struct json_parser *jp, char ch)
+{
+	json_ws(jp);
+	if (jp->s < jp->end && *jp->s == ch) {
+		jp->s++;
+		return true;
+	}
+	return false;
+}
+
+static int
+json_hex4(const char *p)
+{
+	int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char ch = p[i];
+		v <<= 4;
+		if (ch >= '0' && ch <= '9')
+			v |= ch - '0';
+		else if (ch >= 'a' && ch <= 'f')
+			v |= ch - 'a' + 10;
+		else if (ch >= 'A' && ch <= 'F')
+			v |= ch - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+static size_t
+json_utf8(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* A \u escape at jp->s (past the backslash and 'u'), a surrogate pair
+ * taken whole; NUL and lone surrogates refused. */
+static bool
+json_unicode(struct json_parser *jp, char *out, size_t *n)
+{
+	int hi, lo;
+	uint32_t cp;
+
+	if (jp->end - jp->s < 4 || (hi = json_hex4(jp->s)) < 0)
+		return json_fail(jp, "a bad \\u escape");
+	jp->s += 4;
+	cp = (uint32_t)hi;
+	if (hi >= 0xdc00 && hi <= 0xdfff)
+		return json_fail(jp, "a lone low surrogate \\u%04x", hi);
+	if (hi >= 0xd800 && hi <= 0xdbff) {
+		if (jp->end - jp->s < 6 || jp->s[0] != '\\' ||
+		    jp->s[1] != 'u' || (lo = json_hex4(jp->s + 2)) < 0xdc00 ||
+		    lo > 0xdfff)
+			return json_fail(jp, "a lone high surrogate \\u%04x",
+			    hi);
+		jp->s += 6;
+		cp = 0x10000 + (((uint32_t)hi - 0xd800) << 10) +
+		     ((uint32_t)lo - 0xdc00);
+	}
+	if (cp == 0)
+		return json_fail(jp, "a NUL character (\\u0000) in a string");
+	*n += json_utf8(cp, out + *n);
+	return true;
+}
+
+/* A string at jp->s, decoded into the arena. */
+static bool
+json_string(struct json_parser *jp, char **out)
+{
+	const char *p;
+	char *buf;
+	size_t n = 0;
+
+	if (!json_eat(jp, '"'))
+		return json_fail(jp, "a string was expected");
+	for (p = jp->s; p < jp->end && *p != '"'; p++)
+		if (*p == '\\')
+			p++;
+	if (p >= jp->end)
+		return json_fail(jp, "a string does not end");
+	/* Escapes never make a string longer than its source. */
+	if ((buf = call_alloc(jp->call, (size_t)(p - jp->s) + 1)) == NULL)
+		return json_fail(jp, "out of memory");
+	while (*jp->s != '"') {
+		char ch = *jp->s++;
+		if ((unsigned char)ch < 0x20)
+			return json_fail(jp, "a control character in a string");
+		if (ch != '\\') {
+			buf[n++] = ch;
+			continue;
+		}
+		ch = *jp->s++;
+		switch (ch) {
+		case '"':
+		case '\\':
+		case '/':
+			buf[n++] = ch;
+			break;
+		case 'b':
+			buf[n++] = '\b';
+			break;
+		case 'f':
+			buf[n++] = '\f';
+			break;
+		case 'n':
+			buf[n++] = '\n';
+			break;
+		case 'r':
+			buf[n++] = '\r';
+			break;
+		case 't':
+			buf[n++] = '\t';
+			break;
+		case 'u':
+			if (!json_unicode(jp, buf, &n))
+				return false;
+			break;
+		default:
+			return json_fail(jp, "a bad escape \\%c", ch);
+		}
+	}
+	jp->s++;
+	buf[n] = '\0';
+	*out = buf;
+	return true;
+}
+
+/* A number, or a number in a string (proto3 writes 64-bit ones so). */
+static bool
+json_number(struct json_parser *jp, char *buf, size_t size)
+{
+	const char *s;
+	char *str;
+	size_t n;
+
+	json_ws(jp);
+	if (jp->s < jp->end && *jp->s == '"') {
+		if (!json_string(jp, &str))
+			return false;
+		s = str;
+		n = strlen(s);
+	} else {
+		s = jp->s;
+		for (n = 0; jp->s + n < jp->end &&
+		            strchr("+-0123456789.eE", jp->s[n]) != NULL &&
+		            jp->s[n] != '\0';
+		     n++)
+			;
+		jp->s += n;
+	}
+	if (n == 0 || n >= size)
+		return json_fail(jp, "a number was expected");
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return true;
+}
+
+static bool
+json_integer(struct json_parser *jp, const ProtobufCFieldDescriptor *f,
+    void *dst)
+{
+	char buf[40], *end;
+	bool sign = f->type != PROTOBUF_C_TYPE_UINT32 &&
+	            f->type != PROTOBUF_C_TYPE_FIXED32 &&
+	            f->type != PROTOBUF_C_TYPE_UINT64 &&
+	            f->type != PROTOBUF_C_TYPE_FIXED64;
+	bool wide = json_type_size(f) == 8;
+	long long sv = 0;
+	unsigned long long uv = 0;
+
+	if (!json_number(jp, buf, sizeof(buf)))
+		return false;
+	errno = 0;
+	if (sign)
+		sv = strtoll(buf, &end, 10);
+	else if (buf[0] != '-')
+		uv = strtoull(buf, &end, 10);
+	else
+		end = buf;
+	if (errno != 0 || *end != '\0' ||
+	    (!wide &&
+	        (sign ? sv < INT32_MIN || sv > INT32_MAX : uv > UINT32_MAX)))
+		return json_fail(jp, "'%s' is not a valid %s for field %s", buf,
+		    sign ? "signed integer" : "unsigned integer", f->name);
+	if (wide && sign)
+		*(int64_t *)dst = sv;
+	else if (wide)
+		*(uint64_t *)dst = uv;
+	else if (sign)
+		*(int32_t *)dst = (int32_t)sv;
+	else
+		*(uint32_t *)dst = (uint32_t)uv;
+	return true;
+}
+
+static bool json_message(struct json_parser *jp,
+    const ProtobufCMessageDescriptor *d, ProtobufCMessage **out);
+
+static bool
+json_enum(struct json_parser *jp, const ProtobufCFieldDescriptor *f, int *dst)
+{
+	const ProtobufCEnumValue *ev;
+	char *name, buf[16];
+
+	json_ws(jp);
+	if (jp->s < jp->end && *jp->s != '"') {
+		if (!json_number(jp, buf, sizeof(buf)))
+			return false;
+		*dst = atoi(buf);
+		return true;
+	}
+	if (!json_string(jp, &name))
+		return false;
+	ev = protobuf_c_enum_descriptor_get_value_by_name(f->descriptor, name);
+	if (ev == NULL)
+		return json_fail(jp, "'%.40s' is not a value of %s", name,
+		    ((const ProtobufCEnumDescriptor *)f->descriptor)->name);
+	*dst = ev->value;
+	return true;
+}
+
+/* One value of field f into dst. */
+static bool
+json_value(struct json_parser *jp, const ProtobufCFieldDescriptor *f, void *dst)
+{
+	char buf[64];
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		return json_string(jp, (char **)dst);
+	case PROTOBUF_C_TYPE_BOOL:
+		json_ws(jp);
+		if (jp->end - jp->s >= 4 && memcmp(jp->s, "true", 4) == 0) {
+			jp->s += 4;
+			*(protobuf_c_boolean *)dst = 1;
+			return true;
+		}
+		if (jp->end - jp->s >= 5 && memcmp(jp->s, "false", 5) == 0) {
+			jp->s += 5;
+			*(protobuf_c_boolean *)dst = 0;
+			return true;
+		}
+		return json_fail(jp, "true or false was expected for %s",
+		    f->name);
+	case PROTOBUF_C_TYPE_ENUM:
+		return json_enum(jp, f, dst);
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return json_message(jp, f->descriptor, dst);
+	case PROTOBUF_C_TYPE_FLOAT:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		if (!json_number(jp, buf, sizeof(buf)))
+			return false;
+		if (f->type == PROTOBUF_C_TYPE_FLOAT)
+			*(float *)dst = strtof(buf, NULL);
+		else
+			*(double *)dst = strtod(buf, NULL);
+		return true;
+	case PROTOBUF_C_TYPE_BYTES:
+		return json_fail(jp, "bytes fields are not read");
+	default:
+		return json_integer(jp, f, dst);
+	}
+}
+
+/* Appends one element of size `size` to a growing arena array. */
+static void *
+json_push(struct json_parser *jp, void **arr, size_t *n, size_t *max,
+    size_t size)
+{
+	char *grown;
+
+	if (*n == *max) {
+		*max = *max ? 2 * *max : 8;
+		if ((grown = call_alloc(jp->call, *max * size)) == NULL) {
+			json_fail(jp, "out of memory");
+			return NULL;
+		}
+		if (*n > 0)
+			memcpy(grown, *arr, *n * size);
+		*arr = grown;
+	}
+	return (char *)*arr + (*n)++ * size;
+}
+
+static bool
+json_map(struct json_parser *jp, const ProtobufCFieldDescriptor *f, void **arr,
+    size_t *n)
+{
+	const ProtobufCMessageDescriptor *d = f->descriptor;
+	size_t max = 0;
+	ProtobufCMessage *e, **slot;
+
+	if (!json_eat(jp, '{'))
+		return json_fail(jp, "an object was expected for %s", f->name);
+	if (json_eat(jp, '}'))
+		return true;
+	do {
+		if ((e = call_alloc(jp->call, d->sizeof_message)) == NULL)
+			return json_fail(jp, "out of memory");
+		protobuf_c_message_init(d, e);
+		if (!json_string(jp,
+		        (char **)((char *)e + d->fields[0].offset)) ||
+		    !json_eat(jp, ':') ||
+		    !json_value(jp, &d->fields[1],
+		        (char *)e + d->fields[1].offset))
+			return json_fail(jp, "a bad entry in map %s", f->name);
+		if ((slot = json_push(jp, arr, n, &max, sizeof(e))) == NULL)
+			return false;
+		*slot = e;
+	} while (json_eat(jp, ','));
+	return json_eat(jp, '}') ||
+	       json_fail(jp, "a map does not end in %s", f->name);
+}
+
+static bool
+json_repeated(struct json_parser *jp, const ProtobufCFieldDescriptor *f,
+    char *base)
+{
+	void **arr = (void **)(base + f->offset);
+	size_t *n = (size_t *)(base + f->quantifier_offset);
+	size_t size = json_type_size(f), max = 0;
+	void *slot;
+
+	*n = 0;
+	*arr = NULL;
+	if (json_is_map(f))
+		return json_map(jp, f, arr, n);
+	if (!json_eat(jp, '['))
+		return json_fail(jp, "an array was expected for %s", f->name);
+	if (json_eat(jp, ']'))
+		return true;
+	do {
+		if ((slot = json_push(jp, arr, n, &max, size)) == NULL ||
+		    !json_value(jp, f, slot))
+			return false;
+	} while (json_eat(jp, ','));
+	return json_eat(jp, ']') ||
+	       json_fail(jp, "an array does not end in %s", f->name);
+}
+
+/* Whether JSON key k names field f (lowerCamelCase or the proto name). */
+static bool
+json_key_is(const char *k, const char *name)
+{
+	bool upper = false;
+
+	if (strcmp(k, name) == 0)
+		return true;
+	for (; *name != '\0'; name++) {
+		if (*name == '_') {
+			upper = true;
+			continue;
+		}
+		char want = upper && *name >= 'a' && *name <= 'z'
+		                ? (char)(*name - 32)
+		                : *name;
+		upper = false;
+		if (*k++ != want)
+			return false;
+	}
+	return *k == '\0';
+}
+
+static const ProtobufCFieldDescriptor *
+json_field(const ProtobufCMessageDescriptor *d, const char *k)
+{
+	for (unsigned i = 0; i < d->n_fields; i++)
+		if (json_key_is(k, d->fields[i].name))
+			return &d->fields[i];
+	return NULL;
+}
+
+static bool
+json_member(struct json_parser *jp, const ProtobufCMessageDescriptor *d,
+    char *base)
+{
+	const ProtobufCFieldDescriptor *f;
+	char *key;
+
+	if (!json_string(jp, &key) || !json_eat(jp, ':'))
+		return json_fail(jp, "a \"name\": value pair was expected");
+	if ((f = json_field(d, key)) == NULL)
+		return json_fail(jp, "%s has no field '%.60s'", d->name, key);
+	json_ws(jp);
+	if (jp->end - jp->s >= 4 && memcmp(jp->s, "null", 4) == 0) {
+		jp->s += 4;
+		return true;
+	}
+	if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		return json_repeated(jp, f, base);
+	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+		*(uint32_t *)(base + f->quantifier_offset) = f->id;
+	else if (f->label == PROTOBUF_C_LABEL_OPTIONAL &&
+	         f->quantifier_offset != 0 &&
+	         f->type != PROTOBUF_C_TYPE_STRING &&
+	         f->type != PROTOBUF_C_TYPE_MESSAGE)
+		*(protobuf_c_boolean *)(base + f->quantifier_offset) = 1;
+	return json_value(jp, f, base + f->offset);
+}
+
+static bool
+json_message(struct json_parser *jp, const ProtobufCMessageDescriptor *d,
+    ProtobufCMessage **out)
+{
+	ProtobufCMessage *m;
+
+	if (++jp->depth > JSON_DEPTH_MAX)
+		return json_fail(jp, "nested deeper than %d", JSON_DEPTH_MAX);
+	if (!json_eat(jp, '{'))
+		return json_fail(jp, "an object was expected for %s", d->name);
+	if ((m = call_alloc(jp->call, d->sizeof_message)) == NULL)
+		return json_fail(jp, "out of memory");
+	protobuf_c_message_init(d, m);
+	if (!json_eat(jp, '}')) {
+		do {
+			if (!json_member(jp, d, (char *)m))
+				return false;
+		} while (json_eat(jp, ','));
+		if (!json_eat(jp, '}'))
+			return json_fail(jp, "an object of %s does not end",
+			    d->name);
+	}
+	jp->depth--;
+	*out = m;
+	return true;
+}
+
+ProtobufCMessage *
+export_json_parse(struct call *c, const ProtobufCMessageDescriptor *d,
+    const char *s, size_t n, char *why, size_t whylen)
+{
+	struct json_parser jp = { c, s, s + n, 0, why, whylen, false };
+	ProtobufCMessage *m;
+
+	if (!json_message(&jp, d, &m))
+		return NULL;
+	json_ws(&jp);
+	if (jp.s != jp.end) {
+		json_fail(&jp, "text follows the JSON object");
+		return NULL;
+	}
+	return m;
+}

@@ -1,0 +1,247 @@
+/*
+ * export_mqm: the WMT MQM TSV layout (google/wmt-mqm-human-evaluation):
+ * system, doc, doc_id, seg_id, rater, source, target, category, severity,
+ * comment; one row per translation note.  Segments are UAX #29 sentences
+ * (ICU).  target is the sentence(s) of the annotated translation that the
+ * span touches, the span marked <v>...</v>; source is the sentence(s) of the
+ * source article that the note's source span touches (marked instead of the
+ * target for omissions and source errors, as WMT does).  TABs and line
+ * breaks inside fields become spaces.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+
+/* The sentence boundaries of the article in hand. */
+struct mqm_state {
+	size_t *sb;
+	size_t ns;
+};
+
+static const struct {
+	const char *ours, *wmt;
+} mqm_categories[] = {
+	{ "accuracy/untranslated", "Accuracy/Untranslated text" },
+	{ "fluency/character-encoding", "Fluency/Character encoding" },
+	{ "locale-convention", "Locale convention" },
+	{ "non-translation", "Non-translation!" },
+	{ "source-error", "Source error" },
+	{ "no-error", "No-error" },
+};
+
+/* Capitalises each part, '-' as a space: "style/awkward" -> "Style/Awkward". */
+const char *
+export_mqm_category(struct call *c, const char *category)
+{
+	char *w;
+
+	for (size_t i = 0; i < sizeof(mqm_categories) / sizeof(*mqm_categories);
+	     i++)
+		if (strcmp(category, mqm_categories[i].ours) == 0)
+			return mqm_categories[i].wmt;
+	if ((w = call_strndup(c, category, strlen(category))) == NULL)
+		return "";
+	for (size_t i = 0; w[i] != '\0'; i++) {
+		if (w[i] == '-')
+			w[i] = ' ';
+		if (i == 0 || w[i - 1] == '/')
+			w[i] = (char)toupper((unsigned char)w[i]);
+	}
+	return w;
+}
+
+const char *
+export_mqm_severity(struct call *c, const char *severity)
+{
+	char *w = call_strndup(c, severity, strlen(severity));
+
+	if (w == NULL)
+		return "";
+	w[0] = (char)toupper((unsigned char)w[0]);
+	return w;
+}
+
+static void
+mqm_prologue(struct export_ctx *x, Gloss__V1__LabelSet **sets, size_t n)
+{
+	(void)sets;
+	(void)n;
+	export_puts(x->out, "system\tdoc\tdoc_id\tseg_id\trater\tsource\ttarget"
+	                    "\tcategory\tseverity\tcomment\n");
+}
+
+static void
+mqm_open(struct export_ctx *x)
+{
+	struct mqm_state *st = call_alloc(x->call, sizeof(*st));
+
+	if (st == NULL) {
+		x->out->oom = x->out->full = true;
+		return;
+	}
+	st->ns = export_breaks(x->article->text, x->text_len,
+	    x->article->language, false, &st->sb, NULL);
+	if (st->ns == 0)
+		x->out->oom = x->out->full = true;
+	x->state = st;
+}
+
+static void
+mqm_close(struct export_ctx *x)
+{
+	struct mqm_state *st = x->state;
+
+	if (st == NULL)
+		return;
+	x->counter += st->ns > 0 ? st->ns - 1 : 0;
+	free(st->sb);
+}
+
+/* The sentence that holds byte `at` (0-based), of boundaries sb[0..ns). */
+static size_t
+mqm_sentence(const size_t *sb, size_t ns, size_t at)
+{
+	size_t lo = 0, hi = ns - 1;
+
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (sb[mid] <= at)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* text[from..to) on one line: TABs and line breaks as spaces. */
+static void
+mqm_field(struct export_ctx *x, const char *text, size_t from, size_t to)
+{
+	char *t = export_one_line(x->call, text + from, to - from);
+
+	if (t == NULL) {
+		x->out->oom = x->out->full = true;
+		return;
+	}
+	export_write(x->out, t, to - from);
+}
+
+/* The segment of text around spans sp[0..n), marked if `mark`. */
+static void
+mqm_segment(struct export_ctx *x, const char *text, size_t len,
+    const size_t *sb, size_t ns, Gloss__V1__Span *const *sp, size_t n,
+    bool mark)
+{
+	size_t from = sb[mqm_sentence(sb, ns, sp[0]->start)];
+	size_t last = mqm_sentence(sb, ns, sp[n - 1]->end - 1);
+	size_t to = last + 1 < ns ? sb[last + 1] : len, at = from;
+
+	/* Trailing white space of the sentence is no part of it. */
+	while (to > sp[n - 1]->end && strchr(" \t\r\n", text[to - 1]) != NULL)
+		to--;
+	for (size_t i = 0; i < n && mark; i++) {
+		mqm_field(x, text, at, sp[i]->start);
+		export_puts(x->out, "<v>");
+		mqm_field(x, text, sp[i]->start, sp[i]->end);
+		export_puts(x->out, "</v>");
+		at = sp[i]->end;
+	}
+	mqm_field(x, text, at, to);
+}
+
+static void
+mqm_comment(struct export_ctx *x, const Gloss__V1__TranslationNote *t)
+{
+	if (t->comment[0] != '\0')
+		mqm_field(x, t->comment, 0, strlen(t->comment));
+	if (t->suggestion[0] != '\0') {
+		export_puts(x->out, t->comment[0] != '\0' ? "; " : "");
+		export_puts(x->out, "suggestion: ");
+		mqm_field(x, t->suggestion, 0, strlen(t->suggestion));
+	}
+}
+
+/* The source column: the source sentence(s) of the note's source span. */
+static void
+mqm_source(struct export_ctx *x, const Gloss__V1__Annotation *a, bool mark)
+{
+	const Gloss__V1__TranslationNote *t = a->translation_note;
+	const Gloss__V1__Article *src = x->source;
+	size_t *sb, ns;
+
+	if (t->source_span == NULL || src == NULL)
+		return;
+	ns = export_breaks(src->text, strlen(src->text), src->language, false,
+	    &sb, NULL);
+	if (ns == 0) {
+		x->out->oom = x->out->full = true;
+		return;
+	}
+	mqm_segment(x, src->text, strlen(src->text), sb, ns,
+	    (Gloss__V1__Span *const *)&t->source_span, 1, mark);
+	free(sb);
+}
+
+static const char *
+mqm_system(const Gloss__V1__Article *a)
+{
+	for (size_t i = 0; i < a->n_metadata; i++)
+		if (strcmp(a->metadata[i]->key, "system") == 0 &&
+		    a->metadata[i]->value[0] != '\0')
+			return a->metadata[i]->value;
+	return a->id;
+}
+
+static void
+mqm_annotation(struct export_ctx *x, const Gloss__V1__Annotation *a)
+{
+	struct mqm_state *st = x->state;
+	const Gloss__V1__TranslationNote *t;
+	size_t seg;
+	bool on_source;
+
+	if (a->body_case != GLOSS__V1__ANNOTATION__BODY_TRANSLATION_NOTE) {
+		export_loss(x->out, a->article_id, a->id, "kind",
+		    "mqm carries translation notes only; this is %s",
+		    export_kind_name(a->kind));
+		return;
+	}
+	if (st == NULL || st->ns == 0)
+		return;
+	t = a->translation_note;
+	on_source = t->source_span != NULL && x->source != NULL &&
+	            (strcmp(t->category, "accuracy/omission") == 0 ||
+	                strcmp(t->category, "source-error") == 0);
+	if (a->n_spans > 1)
+		export_loss(x->out, a->article_id, a->id, "discontinuous",
+		    "a discontinuous span of %zu parts is marked as %zu <v> "
+		    "ranges in one row",
+		    a->n_spans, a->n_spans);
+	seg = mqm_sentence(st->sb, st->ns, a->spans[0]->start);
+	mqm_field(x, mqm_system(x->article), 0, strlen(mqm_system(x->article)));
+	export_printf(x->out, "\t%s\t%zu\t%" PRIu64 "\t", t->source_article_id,
+	    seg + 1, x->counter + seg + 1);
+	mqm_field(x, a->created_by, 0, strlen(a->created_by));
+	export_puts(x->out, "\t");
+	mqm_source(x, a, on_source);
+	export_puts(x->out, "\t");
+	mqm_segment(x, x->article->text, x->text_len, st->sb, st->ns, a->spans,
+	    a->n_spans, !on_source);
+	export_printf(x->out, "\t%s\t%s\t",
+	    export_mqm_category(x->call, t->category),
+	    export_mqm_severity(x->call, t->severity));
+	mqm_comment(x, t);
+	export_puts(x->out, "\n");
+}
+
+const struct export_format export_mqm = {
+	.name = "mqm",
+	.flags = EXPORT_SOURCES,
+	.prologue = mqm_prologue,
+	.open = mqm_open,
+	.annotation = mqm_annotation,
+	.close = mqm_close,
+};

@@ -1,0 +1,364 @@
+/*
+ * export_out: the sink a page of an export is written into, and the small
+ * text helpers every format shares.  Pure: it holds bytes and loss records
+ * in the call's arena and never reads the store.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "export.h"
+
+#define EXPORT_CHUNK_COST 24 /* packed bytes of a chunk besides path, data */
+#define EXPORT_LOSS_COST  32 /* of a loss besides its strings */
+
+/* Grows an arena array of pointers to at least n + 1 slots. */
+static bool
+export_grow(struct call *c, void ***arr, size_t n, size_t *max)
+{
+	void **grown;
+
+	if (n < *max)
+		return true;
+	*max = *max > 0 ? 2 * *max : 64;
+	if ((grown = call_alloc(c, *max * sizeof(*grown))) == NULL)
+		return false;
+	if (n > 0)
+		memcpy(grown, *arr, n * sizeof(*grown));
+	*arr = grown;
+	return true;
+}
+
+void
+export_piece(struct export_out *o, const char *path, size_t skip)
+{
+	o->path = path;
+	o->piece_pos = 0;
+	o->skip = skip;
+	o->quiet = skip > 0;
+}
+
+/* The chunk the current path writes into, made if need be; NULL when the
+ * page has no room for another chunk. */
+static Gloss__V1__ExportChunk *
+export_chunk(struct export_out *o)
+{
+	Gloss__V1__ExportChunk *ch;
+	size_t cost;
+
+	if (o->n_chunks > 0) {
+		ch = o->chunks[o->n_chunks - 1];
+		if (strcmp(ch->path, o->path) == 0 &&
+		    ch->data.data + ch->data.len == (uint8_t *)o->buf + o->len)
+			return ch;
+	}
+	cost = EXPORT_CHUNK_COST + strlen(o->path);
+	if (o->len + cost > o->cap) {
+		o->full = true;
+		o->cut = o->piece_pos;
+		return NULL;
+	}
+	if (!export_grow(o->call, (void ***)&o->chunks, o->n_chunks,
+	        &o->max_chunks) ||
+	    (ch = call_alloc(o->call, sizeof(*ch))) == NULL) {
+		o->oom = o->full = true;
+		return NULL;
+	}
+	gloss__v1__export_chunk__init(ch);
+	ch->path = call_str(o->path);
+	ch->data.data = (uint8_t *)o->buf + o->len;
+	o->cap -= cost; /* the chunk's own bytes in the reply */
+	o->chunks[o->n_chunks++] = ch;
+	return ch;
+}
+
+void
+export_write(struct export_out *o, const void *p, size_t n)
+{
+	const char *s = p;
+	Gloss__V1__ExportChunk *ch;
+	size_t k, drop;
+
+	if (o->full || n == 0)
+		return;
+	if (o->piece_pos < o->skip) {
+		drop = o->skip - o->piece_pos < n ? o->skip - o->piece_pos : n;
+		o->piece_pos += drop;
+		s += drop;
+		n -= drop;
+		if (n == 0)
+			return;
+	}
+	if ((ch = export_chunk(o)) == NULL)
+		return;
+	k = o->cap - o->len < n ? o->cap - o->len : n;
+	memcpy(o->buf + o->len, s, k);
+	o->len += k;
+	ch->data.len += k;
+	o->piece_pos += k;
+	if (k < n) {
+		o->full = true;
+		o->cut = o->piece_pos;
+	}
+}
+
+void
+export_touch(struct export_out *o)
+{
+	if (!o->full && o->piece_pos >= o->skip)
+		(void)export_chunk(o);
+}
+
+void
+export_puts(struct export_out *o, const char *s)
+{
+	export_write(o, s, strlen(s));
+}
+
+void
+export_printf(struct export_out *o, const char *fmt, ...)
+{
+	char small[256], *buf = small;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(small)) {
+		if ((buf = call_alloc(o->call, (size_t)n + 1)) == NULL) {
+			o->oom = o->full = true;
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(buf, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	export_write(o, buf, (size_t)n);
+}
+
+void
+export_json_string(struct export_out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t run = 0;
+	char esc[8];
+
+	export_write(o, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = p[i];
+		const char *e = NULL;
+		if (ch == '"')
+			e = "\\\"";
+		else if (ch == '\\')
+			e = "\\\\";
+		else if (ch == '\n')
+			e = "\\n";
+		else if (ch == '\r')
+			e = "\\r";
+		else if (ch == '\t')
+			e = "\\t";
+		else if (ch < 0x20 || ch == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u00%c%c", hex[ch >> 4],
+			    hex[ch & 15]);
+			e = esc;
+		}
+		if (e == NULL)
+			continue;
+		export_write(o, s + run, i - run);
+		export_puts(o, e);
+		run = i + 1;
+	}
+	export_write(o, s + run, n - run);
+	export_write(o, "\"", 1);
+}
+
+void
+export_loss(struct export_out *o, const char *article_id,
+    uint64_t annotation_id, const char *reason, const char *fmt, ...)
+{
+	Gloss__V1__ExportLoss *l;
+	char detail[400], *d, *id;
+	size_t cost;
+	va_list ap;
+
+	if (o->quiet)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	cost = EXPORT_LOSS_COST + strlen(article_id) + strlen(reason) +
+	       strlen(detail);
+	if (o->loss_bytes + cost > o->loss_budget ||
+	    !export_grow(o->call, (void ***)&o->losses, o->n_losses,
+	        &o->max_losses) ||
+	    (l = call_alloc(o->call, sizeof(*l))) == NULL ||
+	    (d = call_strndup(o->call, detail, strlen(detail))) == NULL ||
+	    (id = call_strndup(o->call, article_id, strlen(article_id))) ==
+	        NULL) {
+		o->losses_unlisted++;
+		return;
+	}
+	gloss__v1__export_loss__init(l);
+	l->article_id = id;
+	l->annotation_id = annotation_id;
+	l->reason = call_str(reason);
+	l->detail = d;
+	o->losses[o->n_losses++] = l;
+	o->loss_bytes += cost;
+}
+
+size_t
+export_chars(const char *text, size_t n, size_t byte)
+{
+	size_t chars = 0;
+
+	for (size_t i = 0; i < byte && i < n; i++)
+		chars += ((unsigned char)text[i] & 0xc0) != 0x80;
+	return chars;
+}
+
+char *
+export_one_line(struct call *c, const char *s, size_t n)
+{
+	char *t = call_strndup(c, s, n);
+
+	if (t == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (t[i] == '\t' || t[i] == '\n' || t[i] == '\r')
+			t[i] = ' ';
+	return t;
+}
+
+const char *
+export_label(const Gloss__V1__Annotation *a)
+{
+	switch (a->body_case) {
+	case GLOSS__V1__ANNOTATION__BODY_ENTITY:
+		return a->entity->label;
+	case GLOSS__V1__ANNOTATION__BODY_FACT_CORRECTION:
+		return a->fact_correction->verdict;
+	case GLOSS__V1__ANNOTATION__BODY_TRANSLATION_NOTE:
+		return a->translation_note->category;
+	default:
+		return "";
+	}
+}
+
+void
+export_time(char out[32], int64_t ms)
+{
+	time_t secs = (time_t)(ms / 1000);
+	int frac = (int)(ms % 1000);
+	struct tm tm;
+	size_t n;
+
+	if (frac < 0) {
+		frac += 1000;
+		secs--;
+	}
+	gmtime_r(&secs, &tm);
+	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03uZ", (unsigned)frac % 1000u);
+}
+
+const char *
+export_kind_name(Gloss__V1__Kind kind)
+{
+	switch (kind) {
+	case GLOSS__V1__KIND__KIND_ENTITY:
+		return "an entity";
+	case GLOSS__V1__KIND__KIND_FACT_CORRECTION:
+		return "a fact correction";
+	case GLOSS__V1__KIND__KIND_TRANSLATION_NOTE:
+		return "a translation note";
+	case GLOSS__V1__KIND__KIND_NOTE:
+		return "a note";
+	default:
+		return "an annotation";
+	}
+}
+
+static int
+export_entity_cmp(const void *x, const void *y)
+{
+	const struct export_entity *a = x, *b = y;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	if (a->end != b->end) /* the longer first */
+		return a->end > b->end ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* The single-span entities of a[0..n), unsorted; the rest are losses. */
+static size_t
+export_flat_candidates(struct export_ctx *x, const char *format,
+    Gloss__V1__Annotation *const *a, size_t n, struct export_entity *e)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (a[i]->body_case != GLOSS__V1__ANNOTATION__BODY_ENTITY) {
+			export_loss(x->out, a[i]->article_id, a[i]->id, "kind",
+			    "%s carries entities only; this is %s", format,
+			    export_kind_name(a[i]->kind));
+			continue;
+		}
+		if (a[i]->n_spans != 1) {
+			export_loss(x->out, a[i]->article_id, a[i]->id,
+			    "discontinuous",
+			    "%s has no discontinuous entities; %s '%s' has %zu "
+			    "parts",
+			    format, a[i]->entity->label, a[i]->spans[0]->exact,
+			    a[i]->n_spans);
+			continue;
+		}
+		e[k].start = a[i]->spans[0]->start;
+		e[k].end = a[i]->spans[0]->end;
+		e[k].label = a[i]->entity->label;
+		e[k].id = a[i]->id;
+		k++;
+	}
+	return k;
+}
+
+size_t
+export_flat_entities(struct export_ctx *x, const char *format,
+    Gloss__V1__Annotation *const *a, size_t n, struct export_entity **out)
+{
+	struct export_entity *e = call_alloc(x->call, (n + 1) * sizeof(*e));
+	size_t k, kept = 0;
+
+	if (e == NULL) {
+		x->out->oom = x->out->full = true;
+		return 0;
+	}
+	k = export_flat_candidates(x, format, a, n, e);
+	qsort(e, k, sizeof(*e), export_entity_cmp);
+	for (size_t i = 0; i < k; i++) {
+		if (kept > 0 && e[i].start < e[kept - 1].end) {
+			export_loss(x->out, x->article->id, e[i].id, "overlap",
+			    "%s has no overlapping entities; %s at chars "
+			    "%zu-%zu overlaps annotation %" PRIu64
+			    " (%s), which was kept",
+			    format, e[i].label,
+			    export_chars(x->article->text, x->text_len,
+			        e[i].start),
+			    export_chars(x->article->text, x->text_len,
+			        e[i].end),
+			    e[kept - 1].id, e[kept - 1].label);
+			continue;
+		}
+		e[kept++] = e[i];
+	}
+	*out = e;
+	return kept;
+}
