@@ -241,6 +241,18 @@ export_finish(struct export_state *st)
 		    strerror(errno));
 }
 
+/* A hint when losses are only what the format is not made for. */
+static void
+export_hint(const struct export_state *st)
+{
+	for (size_t i = 0; i < st->n_reasons; i++)
+		if (strcmp(st->reasons[i].reason, "kind") == 0)
+			fprintf(stderr,
+			    "gloss export: %s does not carry every kind of "
+			    "annotation; --kind leaves the others out\n",
+			    st->format);
+}
+
 static void
 export_summary(struct cli *cli, struct export_state *st, uint64_t as_of)
 {
@@ -271,8 +283,10 @@ export_summary(struct cli *cli, struct export_state *st, uint64_t as_of)
 			    st->reasons[i].reason, st->reasons[i].count);
 		if (st->unlisted > 0)
 			fprintf(stderr, ", unlisted %" PRIu64, st->unlisted);
-		fprintf(stderr, "%s%s\n", st->report_path ? "; all in " : "",
+		fprintf(stderr, "%s%s\n",
+		    st->report_path ? "; all in " : "; --report FILE lists all",
 		    st->report_path ? st->report_path : "");
+		export_hint(st);
 	}
 	fprintf(out,
 	    "wrote %s: %" PRIu64 " articles, %" PRIu64 " annotations, %" PRIu64
