@@ -296,6 +296,7 @@ export_summary(struct cli *cli, struct export_state *st, uint64_t as_of)
 	    st->losses + st->unlisted);
 }
 
+/* A case per option: long, not deep. */
 static void
 export_options(struct cli *cli, int argc, char **argv,
     Gloss__V1__ExportRequest *e, struct export_state *st)
@@ -476,6 +477,41 @@ import_flush(struct cli *cli, struct import_run *ir)
 		    ir->records);
 }
 
+/* Sends the lines of f in batches of about IMPORT_BATCH bytes. */
+static void
+import_file(struct cli *cli, struct import_run *ir, FILE *f, const char *name)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	ir->cap = IMPORT_BATCH;
+	if ((ir->batch = malloc(ir->cap + 1)) == NULL)
+		cli_die("out of memory");
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (ir->len > 0 && ir->len + (size_t)n > IMPORT_BATCH)
+			import_flush(cli, ir);
+		if (ir->len + (size_t)n > ir->cap) {
+			ir->cap = ir->len + (size_t)n;
+			if ((ir->batch = realloc(ir->batch, ir->cap + 1)) ==
+			    NULL)
+				cli_die("out of memory");
+		}
+		memcpy(ir->batch + ir->len, line, (size_t)n);
+		ir->len += (size_t)n;
+		ir->line++;
+	}
+	if (ferror(f))
+		cli_die("cannot read %s: %s", name, strerror(errno));
+	import_flush(cli, ir);
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	free(line);
+	free(ir->batch);
+	free(ir->token);
+	ir->token = NULL;
+}
+
 int
 cmd_import_records(struct cli *cli, int argc, char **argv)
 {
@@ -484,9 +520,6 @@ cmd_import_records(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 } };
 	struct import_run ir = { .first = 1 };
 	const char *format = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
 	FILE *f;
 	int ch;
 
@@ -504,28 +537,7 @@ cmd_import_records(struct cli *cli, int argc, char **argv)
 	             ? stdin
 	             : fopen(argv[optind], "rb")) == NULL)
 		cli_die("cannot read %s: %s", argv[optind], strerror(errno));
-	ir.cap = IMPORT_BATCH;
-	if ((ir.batch = malloc(ir.cap + 1)) == NULL)
-		cli_die("out of memory");
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (ir.len > 0 && ir.len + (size_t)n > IMPORT_BATCH)
-			import_flush(cli, &ir);
-		if (ir.len + (size_t)n > ir.cap &&
-		    (ir.batch = realloc(ir.batch,
-		         (ir.cap = ir.len + (size_t)n) + 1)) == NULL)
-			cli_die("out of memory");
-		memcpy(ir.batch + ir.len, line, (size_t)n);
-		ir.len += (size_t)n;
-		ir.line++;
-	}
-	if (ferror(f))
-		cli_die("cannot read %s: %s", argv[optind], strerror(errno));
-	import_flush(cli, &ir);
-	if (isatty(STDERR_FILENO))
-		fputs("\r\033[K", stderr);
-	free(line);
-	free(ir.batch);
-	free(ir.token);
+	import_file(cli, &ir, f, argv[optind]);
 	if (f != stdin)
 		fclose(f);
 	if (!ir.complete)

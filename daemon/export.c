@@ -9,6 +9,7 @@
  * page costs its own output, not the size of the dataset.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "store.h"
 
 #define EXPORT_LOSS_RESERVE ((size_t)128 << 10) /* of a reply, for losses */
+#define EXPORT_PAGE_MIN     512                 /* bytes of data a page */
 
 enum export_phase {
 	EXPORT_AT_PROLOGUE,
@@ -48,6 +50,55 @@ static const char *const export_sets[] = { "entity", "mqm_category",
 
 #define NSETS (sizeof(export_sets) / sizeof(export_sets[0]))
 
+/*
+ * The allocator articles are read with: malloc'd blocks freed together by
+ * export_scratch_reset() once an article is written.  Not plain malloc,
+ * because store_article_scan() skips some records it unpacked (the `after`
+ * entry; other languages in a group scan) without handing them over, and
+ * they must not leak; not the call's arena, which a page of long articles
+ * would outgrow.
+ */
+struct export_block {
+	struct export_block *next;
+	max_align_t data[];
+};
+
+struct export_scratch {
+	ProtobufCAllocator alloc;
+	struct export_block *head;
+};
+
+static void *
+export_scratch_alloc(void *arg, size_t n)
+{
+	struct export_scratch *sc = arg;
+	struct export_block *b = malloc(sizeof(*b) + n);
+
+	if (b == NULL)
+		return NULL;
+	b->next = sc->head;
+	sc->head = b;
+	return b->data;
+}
+
+static void
+export_scratch_free(void *arg, void *p)
+{
+	(void)arg;
+	(void)p; /* freed by export_scratch_reset() */
+}
+
+static void
+export_scratch_reset(struct export_scratch *sc)
+{
+	struct export_block *b;
+
+	while ((b = sc->head) != NULL) {
+		sc->head = b->next;
+		free(b);
+	}
+}
+
 struct export_run {
 	struct call *call;
 	const Gloss__V1__ExportRequest *q;
@@ -65,7 +116,8 @@ struct export_run {
 	uint32_t articles, annotations;
 	uint64_t counter; /* the format's count before the next article */
 	uint64_t base;    /* and before the article in hand */
-	Gloss__V1__Article *source; /* cached source article (malloc'd) */
+	Gloss__V1__Article *source;    /* cached source article (malloc'd) */
+	struct export_scratch scratch; /* articles being written */
 };
 
 static void
@@ -423,7 +475,7 @@ export_article_add(void *arg, Gloss__V1__Article *a)
 	struct export_run *r = arg;
 	bool go_on = export_article(r, a);
 
-	export_free(a);
+	export_scratch_reset(&r->scratch);
 	return go_on && r->failed == STATUS_OK;
 }
 
@@ -443,7 +495,8 @@ export_articles(struct export_run *r)
 	if (r->at.phase == EXPORT_AT_ARTICLES && r->at.article[0] != '\0')
 		first = r->at.article;
 	if (first[0] != '\0') {
-		s = store_article_get(r->call->txn, first, NULL, &a);
+		s = store_article_get(r->call->txn, first, &r->scratch.alloc,
+		    &a);
 		if (s != STATUS_OK) {
 			r->failed = call_error(r->call, s,
 			    "cannot read article '%s'", first);
@@ -455,7 +508,9 @@ export_articles(struct export_run *r)
 			return true;
 		f.after = first;
 	}
-	s = store_article_scan(r->call->txn, &f, NULL, export_article_add, r);
+	s = store_article_scan(r->call->txn, &f, &r->scratch.alloc,
+	    export_article_add, r);
+	export_scratch_reset(&r->scratch);
 	if (s != STATUS_OK && r->failed == STATUS_OK)
 		r->failed = call_error(r->call, s, "cannot scan the articles");
 	return !r->stopped && r->failed == STATUS_OK;
@@ -699,8 +754,11 @@ export_out_init(struct call *c, struct export_run *r)
 	size_t total = c->env->max_reply_bytes - 8192;
 	size_t cap = total - EXPORT_LOSS_RESERVE;
 
+	/* Below EXPORT_PAGE_MIN a chunk and its file name might not fit, and
+	 * a page must always make progress. */
 	if (r->q->page_bytes > 0 && r->q->page_bytes < cap)
-		cap = r->q->page_bytes;
+		cap = r->q->page_bytes < EXPORT_PAGE_MIN ? EXPORT_PAGE_MIN
+		                                         : r->q->page_bytes;
 	r->out.call = c;
 	r->out.cap = cap;
 	r->out.loss_budget = EXPORT_LOSS_RESERVE;
@@ -747,7 +805,10 @@ export_reply(struct call *c, struct export_run *r, const char *query)
 enum status
 export_export(struct call *c)
 {
-	struct export_run r = { .call = c, .q = c->req->export };
+	struct export_run r = { .call = c,
+		.q = c->req->export,
+		.scratch = { .alloc = { export_scratch_alloc,
+		                 export_scratch_free, &r.scratch } } };
 	char *query = export_query(c, r.q);
 	enum status s;
 

@@ -255,6 +255,18 @@ brat_n_line(struct export_ctx *x, const Gloss__V1__Annotation *a)
 	    a->id, a->entity->kb_id, line);
 }
 
+/* Whether a has text besides line breaks (a T line cannot be empty). */
+static bool
+brat_has_text(const struct export_ctx *x, const Gloss__V1__Annotation *a)
+{
+	for (size_t i = 0; i < a->n_spans; i++)
+		for (size_t b = a->spans[i]->start; b < a->spans[i]->end; b++)
+			if (x->article->text[b] != '\n' &&
+			    x->article->text[b] != '\r')
+				return true;
+	return false;
+}
+
 static void
 brat_annotation(struct export_ctx *x, const Gloss__V1__Annotation *a)
 {
@@ -265,6 +277,12 @@ brat_annotation(struct export_ctx *x, const Gloss__V1__Annotation *a)
 	o->path = call_printf(c, "%s.ann", x->article->id);
 	if (o->path == NULL) {
 		o->oom = o->full = true;
+		return;
+	}
+	if (!brat_has_text(x, a)) {
+		export_loss(o, a->article_id, a->id, "empty",
+		    "the span holds only line breaks, which a T line cannot "
+		    "show");
 		return;
 	}
 	brat_t_line(x, a, brat_ann_type(x, a));

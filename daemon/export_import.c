@@ -117,6 +117,11 @@ import_labels(struct call *c, struct import_state *st,
 {
 	enum status s;
 
+	if (strcmp(set->name, "entity") != 0 &&
+	    strcmp(set->name, "mqm_category") != 0 &&
+	    strcmp(set->name, "mqm_severity") != 0 &&
+	    strcmp(set->name, "verdict") != 0)
+		return import_bad(c, st, "an unknown label set");
 	for (size_t i = 0; i < set->n_labels; i++) {
 		if (set->labels[i]->name[0] == '\0')
 			return import_bad(c, st, "a label without a name");

@@ -67,6 +67,7 @@ json_type_size(const ProtobufCFieldDescriptor *f)
 	}
 }
 
+/* One value of field f at p.  A case per protobuf type: long, not deep. */
 static void
 json_print_value(struct export_out *o, const ProtobufCFieldDescriptor *f,
     const void *p)
@@ -345,7 +346,8 @@ json_unicode(struct json_parser *jp, char *out, size_t *n)
 	return true;
 }
 
-/* A string at jp->s, decoded into the arena. */
+/* A string at jp->s, decoded into the arena.  A case per JSON escape:
+ * long, not deep. */
 static bool
 json_string(struct json_parser *jp, char **out)
 {

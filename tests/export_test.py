@@ -403,6 +403,25 @@ def test_round_trip(tmp, first):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+    lines = open(first, "rb").read().split(b"\n")
+    for name, body, want in (
+            ("truncated", b"\n".join(lines[:len(lines) // 2]) + b"\n",
+             b"ended before its last change"),
+            ("damaged", b"\n".join(lines[:7] + [lines[7][:-9]] + lines[8:]),
+             b"line 8: "),
+            ("headless", b"\n".join(lines[5:]), b"line 1: the file must "
+             b"begin with the header")):
+        proc, sock = start_glossd(tmp, "data-" + name)
+        try:
+            path = os.path.join(tmp, name + ".jsonl")
+            with open(path, "wb") as f:
+                f.write(body)
+            r = gloss("import", "--format", "jsonl", path, sock=sock)
+            check(r.returncode == 1 and want in r.stderr,
+                  "import of a %s file: %r" % (name, r.stderr))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
 
 
 def same_output(a, b):
@@ -650,6 +669,9 @@ def test_scopes(tmp, c):
     out, losses = export(tmp, "mqm", "--kind", "translation")
     check(losses == [] or all(x["reason"] == "discontinuous"
                               for x in losses), "mqm --kind loses no kind")
+    r = gloss("export", "--help")
+    check(r.returncode == 0 and r.stdout.startswith(b"usage: gloss export"),
+          "export --help")
     r = gloss("export", "--format", "nope", "--out", "/dev/null")
     check(r.returncode == 1 and b"jsonl, w3c, brat" in r.stderr,
           "unknown format: %r" % r.stderr)
