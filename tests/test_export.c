@@ -1,0 +1,219 @@
+/* Unit tests of export's pure parts: the page sink (cuts and resumes), the
+ * proto3 JSON printer and parser, ICU's boundaries, the flat entities. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "call.h"
+#include "export.h"
+
+static struct call_env env;
+
+static void
+sink_init(struct call *c, struct export_out *o, size_t cap)
+{
+	memset(o, 0, sizeof(*o));
+	o->call = c;
+	o->cap = cap;
+	o->loss_budget = 4096;
+	o->path = "";
+	o->buf = call_alloc(c, cap);
+	assert_non_null(o->buf);
+}
+
+/* The bytes of a page, chunks joined. */
+static size_t
+sink_data(const struct export_out *o, char *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < o->n_chunks; i++) {
+		memcpy(out + n, o->chunks[i]->data.data,
+		    o->chunks[i]->data.len);
+		n += o->chunks[i]->data.len;
+	}
+	return n;
+}
+
+/* One piece cut by small pages, resumed at each cut, gives it whole. */
+static void
+test_sink_cuts_and_resumes(void **state)
+{
+	static const char piece[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	char got[256], page[256];
+	size_t n = 0, skip = 0;
+	struct call c;
+	struct export_out o;
+
+	(void)state;
+	for (int pages = 0; pages < 20; pages++) {
+		call_init(&c, &env, 1 << 20);
+		sink_init(&c, &o, 24 + 10); /* a chunk's cost + 10 bytes */
+		export_piece(&o, "", skip);
+		export_loss(&o, "a", 1, "test", "listed once");
+		for (size_t i = 0; i < sizeof(piece) - 1; i += 5)
+			export_write(&o, piece + i,
+			    sizeof(piece) - 1 - i < 5 ? sizeof(piece) - 1 - i
+			                              : 5);
+		assert_int_equal(o.n_losses, skip == 0 ? 1 : 0);
+		memcpy(got + n, page, sink_data(&o, page));
+		n += sink_data(&o, page);
+		skip = o.full ? o.cut : 0;
+		call_fini(&c);
+		if (skip == 0)
+			break;
+	}
+	assert_int_equal(n, sizeof(piece) - 1);
+	assert_memory_equal(got, piece, n);
+}
+
+static void
+test_sink_paths_make_chunks(void **state)
+{
+	struct call c;
+	struct export_out o;
+
+	(void)state;
+	call_init(&c, &env, 1 << 20);
+	sink_init(&c, &o, 4096);
+	export_piece(&o, "", 0);
+	o.path = "a.txt";
+	export_puts(&o, "text");
+	o.path = "a.ann";
+	export_touch(&o);
+	export_puts(&o, "T1");
+	o.path = "b.txt";
+	export_puts(&o, "more");
+	assert_int_equal(o.n_chunks, 3);
+	assert_string_equal(o.chunks[1]->path, "a.ann");
+	assert_int_equal(o.chunks[1]->data.len, 2);
+	export_json_string(&o, "q\"\\\n\t\x01é", 8);
+	assert_int_equal(o.chunks[2]->data.len, 23);
+	assert_memory_equal(o.chunks[2]->data.data,
+	    "more\"q\\\"\\\\\\n\\t\\u0001é\"", 23);
+	call_fini(&c);
+}
+
+static void
+test_json_round_trip(void **state)
+{
+	Gloss__V1__Article a = GLOSS__V1__ARTICLE__INIT;
+	Gloss__V1__Article__MetadataEntry m1 =
+	    GLOSS__V1__ARTICLE__METADATA_ENTRY__INIT;
+	Gloss__V1__Article__MetadataEntry m2 =
+	    GLOSS__V1__ARTICLE__METADATA_ENTRY__INIT;
+	Gloss__V1__Article__MetadataEntry *meta[] = { &m2, &m1 };
+	Gloss__V1__ExportRecord rec = GLOSS__V1__EXPORT_RECORD__INIT, *back;
+	uint8_t p1[1024], p2[1024];
+	char line[2048], why[128];
+	size_t n1, n2, n;
+	struct call c;
+	struct export_out o;
+
+	(void)state;
+	call_init(&c, &env, 1 << 20);
+	a.id = call_str("x-1");
+	a.language = call_str("pt");
+	a.text = call_str("Olá 👍🏽\n\"quoted\"\ttab \u2028");
+	a.create_time_ms = -5;
+	a.create_seq = UINT64_MAX;
+	a.state = GLOSS__V1__STATE__STATE_DELETED;
+	m1.key = call_str("z");
+	m1.value = call_str("last");
+	m2.key = call_str("a");
+	m2.value = call_str("first");
+	a.metadata = meta;
+	a.n_metadata = 2;
+	rec.record_case = GLOSS__V1__EXPORT_RECORD__RECORD_ARTICLE;
+	rec.article = &a;
+	sink_init(&c, &o, 4096);
+	export_piece(&o, "", 0);
+	export_json_message(&o, &rec.base);
+	n = sink_data(&o, line);
+	back = (Gloss__V1__ExportRecord *)export_json_parse(&c,
+	    &gloss__v1__export_record__descriptor, line, n, why, sizeof(why));
+	assert_non_null(back);
+	n1 = protobuf_c_message_pack(&rec.base, p1);
+	n2 = protobuf_c_message_pack(&back->base, p2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(p1, p2, n1);
+	assert_string_equal(back->article->metadata[0]->key, "a");
+	call_fini(&c);
+}
+
+static void
+test_json_refuses(void **state)
+{
+	static const char *const bad[] = {
+		"{\"article\":{\"id\":\"a\\u0000b\"}}",
+		"{\"article\":{\"id\":\"\\ud800\"}}",
+		"{\"article\":{\"nope\":1}}",
+		"{\"article\":{\"revision\":\"-1\"}}",
+		"{\"article\":{\"state\":\"STATE_NEVER\"}}",
+		"{\"article\":{}} trailing",
+		"{\"article\":{\"id\":\"unterminated}}",
+	};
+	char why[128];
+	struct call c;
+
+	(void)state;
+	call_init(&c, &env, 1 << 20);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		why[0] = '\0';
+		assert_null(
+		    export_json_parse(&c, &gloss__v1__export_record__descriptor,
+		        bad[i], strlen(bad[i]), why, sizeof(why)));
+		assert_true(why[0] != '\0');
+	}
+	assert_non_null(
+	    export_json_parse(&c, &gloss__v1__export_record__descriptor,
+	        "{\"article\":{\"create_seq\":7,\"text\":\"\\ud83d\\udc4d\"}}",
+	        50, why, sizeof(why)));
+	call_fini(&c);
+}
+
+/* UAX #29 over UTF-8, in byte offsets: an emoji with its modifier and a
+ * ZWJ family are one word each; sentences end at ". " and at LF. */
+static void
+test_breaks(void **state)
+{
+	static const char text[] =
+	    "Olá 👍🏽 mundo. Família 👨‍👩‍👧!\nFim";
+	size_t *b, n;
+	int *rule;
+
+	(void)state;
+	n = export_breaks(text, strlen(text), "pt", true, &b, &rule);
+	assert_true(n > 2);
+	assert_int_equal(b[0], 0);
+	assert_int_equal(b[1], 4);     /* "Olá" is 4 bytes */
+	assert_int_equal(b[3], 5 + 8); /* "👍🏽": 8 bytes, one segment */
+	assert_int_equal(b[n - 1], strlen(text));
+	free(b);
+	free(rule);
+	n = export_breaks(text, strlen(text), "pt", false, &b, NULL);
+	assert_int_equal(n, 4); /* 0, after "mundo. ", after "!\n", end */
+	assert_memory_equal(text + b[1], "Família", 8);
+	assert_memory_equal(text + b[2], "Fim", 3);
+	free(b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sink_cuts_and_resumes),
+		cmocka_unit_test(test_sink_paths_make_chunks),
+		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_json_refuses),
+		cmocka_unit_test(test_breaks),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
