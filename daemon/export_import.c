@@ -28,6 +28,9 @@ struct import_state {
 	uint64_t lines;    /* records applied */
 	bool header;
 	uint64_t line; /* the line being read, for messages */
+	/* The article last read or stored: annotations follow their article,
+	 * so it is read once, not once per annotation. */
+	const Gloss__V1__Article *article;
 };
 
 static enum status
@@ -178,6 +181,7 @@ import_article(struct call *c, struct import_state *st,
 		return call_error(c, s,
 		    "line %" PRIu64 ": cannot store article '%s'", st->line,
 		    a->id);
+	st->article = a;
 	return STATUS_OK;
 }
 
@@ -228,7 +232,8 @@ static enum status
 import_annotation(struct call *c, struct import_state *st,
     const Gloss__V1__Annotation *a)
 {
-	Gloss__V1__Article *art;
+	const Gloss__V1__Article *art = st->article;
+	Gloss__V1__Article *got;
 	Gloss__V1__Annotation *old;
 	enum status s;
 
@@ -237,13 +242,18 @@ import_annotation(struct call *c, struct import_state *st,
 		return import_bad(c, st,
 		    "an annotation needs an id, spans and a sequence number "
 		    "inside the export's");
-	s = store_article_get(c->txn, a->article_id, &c->allocator, &art);
-	if (s != STATUS_OK)
-		return call_error(c,
-		    s == STATUS_NOT_FOUND ? STATUS_INVALID_ARGUMENT : s,
-		    "line %" PRIu64 ": annotation %" PRIu64
-		    " is on article '%.140s', which comes nowhere before it",
-		    st->line, a->id, a->article_id);
+	if (art == NULL || strcmp(art->id, a->article_id) != 0) {
+		s = store_article_get(c->txn, a->article_id, &c->allocator,
+		    &got);
+		if (s != STATUS_OK)
+			return call_error(c,
+			    s == STATUS_NOT_FOUND ? STATUS_INVALID_ARGUMENT : s,
+			    "line %" PRIu64 ": annotation %" PRIu64
+			    " is on article '%.140s', which comes nowhere "
+			    "before it",
+			    st->line, a->id, a->article_id);
+		st->article = art = got;
+	}
 	for (size_t i = 0; i < a->n_spans; i++)
 		if (!import_span_sound(c, art->text, strlen(art->text),
 		        a->spans[i]))
