@@ -451,7 +451,12 @@ export_article(struct export_run *r, Gloss__V1__Article *a)
 	r->x.counter = r->base = r->counter;
 	if (r->f->open != NULL)
 		r->f->open(&r->x);
-	if (!(resume && r->at.ann > 0))
+	/* A format with nothing of the article's own (w3c, mqm) makes no
+	 * piece of it, only counts it. */
+	if (!(resume && r->at.ann > 0) && r->f->head == NULL &&
+	    !(r->f->flags & EXPORT_WHOLE))
+		r->articles++;
+	else if (!(resume && r->at.ann > 0))
 		go_on = export_begin(r, &head) && export_head_piece(r);
 	if (go_on && !(r->f->flags & EXPORT_WHOLE)) {
 		s = store_annotation_scan(r->call->txn, STORE_INDEX_ARTICLE,
