@@ -613,6 +613,7 @@ struct ann_page {
 	size_t bytes, budget; /* packed size so far, and the reply's limit */
 	bool more;
 	enum status failed;
+	struct call_mark mark; /* where the record being looked at begins */
 };
 
 static bool
@@ -672,18 +673,21 @@ ann_page_add(void *arg, Gloss__V1__Annotation *a)
 		 * author); the rest is judged on the revision of then. */
 		s = feed_annotation_as_of(pg->call, a->id, pg->q->as_of_seq,
 		    &a);
-		if (s == STATUS_NOT_FOUND)
-			return true;
-		if (s != STATUS_OK) {
+		if (s != STATUS_OK && s != STATUS_NOT_FOUND) {
 			pg->failed = s;
 			return false;
 		}
+		if (s == STATUS_NOT_FOUND)
+			a = NULL;
 	}
-	if (!ann_matches(pg->q, a))
+	if (a == NULL || !ann_matches(pg->q, a)) {
+		call_release(pg->call, pg->mark); /* not kept */
 		return true;
+	}
 	if (ann_page_full(pg, a))
 		return false;
 	pg->items[pg->n++] = a;
+	pg->mark = call_mark(pg->call);
 	return true;
 }
 
@@ -775,6 +779,7 @@ annotation_list(struct call *c)
 	if (pg.items == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
+	pg.mark = call_mark(c);
 	if (nterms > 0)
 		s = store_annotation_join(c->txn, terms, nterms, after,
 		    &c->allocator, ann_page_add, &pg);

@@ -333,6 +333,7 @@ struct article_page {
 	size_t n, max;
 	size_t bytes, budget; /* packed size so far, and the reply's limit */
 	bool more;
+	struct call_mark mark; /* where the record being looked at begins */
 };
 
 static bool
@@ -341,8 +342,11 @@ article_page_add(void *arg, Gloss__V1__Article *a)
 	struct article_page *pg = arg;
 	size_t size;
 
-	if (a->state == GLOSS__V1__STATE__STATE_DELETED && !pg->q->show_deleted)
+	if (a->state == GLOSS__V1__STATE__STATE_DELETED &&
+	    !pg->q->show_deleted) {
+		call_release(pg->call, pg->mark); /* not kept */
 		return true;
+	}
 	a->text = (char *)"";
 	size = protobuf_c_message_get_packed_size(&a->base) + 8;
 	if (pg->n == pg->max || (pg->n > 0 && pg->bytes + size > pg->budget)) {
@@ -351,6 +355,7 @@ article_page_add(void *arg, Gloss__V1__Article *a)
 	}
 	pg->items[pg->n++] = a;
 	pg->bytes += size;
+	pg->mark = call_mark(pg->call);
 	return true;
 }
 
@@ -384,6 +389,7 @@ article_list(struct call *c)
 	if (pg.items == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
+	pg.mark = call_mark(c);
 	s = store_article_scan(c->txn, &f, &c->allocator, article_page_add,
 	    &pg);
 	if (s != STATUS_OK)

@@ -80,6 +80,30 @@ call_alloc(struct call *c, size_t n)
 	return p;
 }
 
+struct call_mark
+call_mark(const struct call *c)
+{
+	struct call_mark m = { c->blocks, c->blocks ? c->blocks->used : 0,
+		c->allocated };
+
+	return m;
+}
+
+void
+call_release(struct call *c, struct call_mark m)
+{
+	struct call_block *b;
+
+	while (c->blocks != NULL && c->blocks != m.block) {
+		b = c->blocks;
+		c->blocks = b->next;
+		free(b);
+	}
+	if (c->blocks != NULL)
+		c->blocks->used = m.used;
+	c->allocated = m.allocated;
+}
+
 char *
 call_strndup(struct call *c, const char *s, size_t n)
 {

@@ -98,6 +98,20 @@ void call_fini(struct call *c);
  */
 void *call_alloc(struct call *c, size_t n);
 
+/*
+ * The arena is a stack: call_release(c, call_mark(c)) frees everything
+ * allocated after the mark.  Scans use it to drop each record they read but
+ * do not keep, so that what a request holds follows its answer, not the
+ * number of records it looked at.
+ */
+struct call_mark {
+	struct call_block *block;
+	size_t used, allocated;
+};
+
+struct call_mark call_mark(const struct call *c);
+void call_release(struct call *c, struct call_mark m);
+
 /* Copies into the arena; NULL when out of budget. */
 char *call_strndup(struct call *c, const char *s, size_t n);
 char *call_printf(struct call *c, const char *fmt, ...)

@@ -52,10 +52,8 @@ static const char *const export_sets[] = { "entity", "mqm_category",
 
 /*
  * The allocator articles are read with: malloc'd blocks freed together by
- * export_scratch_reset() once an article is written.  Not plain malloc,
- * because store_article_scan() skips some records it unpacked (the `after`
- * entry; other languages in a group scan) without handing them over, and
- * they must not leak; not the call's arena, which a page of long articles
+ * export_scratch_reset() once an article is written, with whatever was
+ * read alongside it; not the call's arena, which a page of long articles
  * would outgrow.
  */
 struct export_block {

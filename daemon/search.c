@@ -23,8 +23,9 @@ struct search_page {
 	size_t text_len, prefix_len, suffix_len;
 	Gloss__V1__TextMatch **items;
 	size_t n, max;
-	uint32_t skip;   /* matches of the first article already sent */
-	size_t *at, *to; /* scratch for text_find: starts and ends */
+	uint32_t skip;         /* matches of the first article already sent */
+	size_t *at, *to;       /* scratch for text_find: starts and ends */
+	struct call_mark mark; /* where the article being searched begins */
 	bool more, oom;
 };
 
@@ -89,8 +90,14 @@ search_article(void *arg, Gloss__V1__Article *a)
 	size_t count;
 
 	if (a->state == GLOSS__V1__STATE__STATE_DELETED)
-		return true;
-	count = search_find(pg, a, len, want);
+		count = 0;
+	else
+		count = search_find(pg, a, len, want);
+	if (count <= pg->skip) { /* nothing of it is kept */
+		call_release(pg->call, pg->mark);
+		pg->skip = 0;
+		return !pg->oom;
+	}
 	for (size_t i = pg->skip; i < count && i < want && !pg->oom; i++) {
 		if (pg->n == pg->max) {
 			pg->more = true;
@@ -104,6 +111,7 @@ search_article(void *arg, Gloss__V1__Article *a)
 		}
 	}
 	pg->skip = 0;
+	pg->mark = call_mark(pg->call);
 	return !pg->oom;
 }
 
@@ -216,6 +224,7 @@ search_text(struct call *c)
 	    pg.to == NULL || pg.oom)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
+	pg.mark = call_mark(c);
 	if ((s = search_run(c, &pg, resume)) != STATUS_OK)
 		return s;
 	if (pg.oom)

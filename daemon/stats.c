@@ -5,6 +5,7 @@
  * whole scope, once, in one snapshot.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@ struct stats_run {
 	size_t n_mqm, cap_mqm;
 	uint64_t articles, annotations;
 	bool oom;
+	struct call_mark mark; /* where the record being counted begins */
 };
 
 static bool
@@ -57,7 +59,8 @@ stats_count(struct stats_run *st, struct stats_tally *t, const char *key)
 	if ((c = call_alloc(st->call, sizeof(*c))) == NULL)
 		return !(st->oom = true);
 	gloss__v1__count__init(c);
-	c->key = call_str(key);
+	if ((c->key = call_strndup(st->call, key, strlen(key))) == NULL)
+		return !(st->oom = true);
 	c->count = 1;
 	t->items[t->n++] = c;
 	return true;
@@ -103,7 +106,11 @@ stats_add_mqm(struct stats_run *st, const Gloss__V1__Annotation *a)
 			st->mqm = grown;
 		}
 		m = &st->mqm[st->n_mqm++];
-		*m = (struct stats_mqm){ a->article_id, 0, 0 };
+		*m = (struct stats_mqm){ call_strndup(st->call, a->article_id,
+			                     strlen(a->article_id)),
+			0, 0 };
+		if (m->article_id == NULL)
+			return !(st->oom = true);
 	}
 	m->notes++;
 	m->score += stats_mqm_weight(t->category, t->severity);
@@ -120,22 +127,67 @@ stats_kind_name(Gloss__V1__Kind k)
 	return v != NULL ? v->name : "KIND_UNSPECIFIED";
 }
 
+/*
+ * What is counted of one annotation, copied out of its record so that the
+ * record can be dropped before the counting allocates.
+ */
+struct stats_facts {
+	bool live, mqm;
+	Gloss__V1__Kind kind;
+	char label[128], author[128];
+	Gloss__V1__Annotation note; /* article_id, translation_note */
+	Gloss__V1__TranslationNote tn;
+	char article_id[256], category[128], severity[128];
+};
+
+static void
+stats_copy(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src);
+}
+
+static void
+stats_facts(const Gloss__V1__Annotation *a, struct stats_facts *f)
+{
+	f->live = a->state != GLOSS__V1__STATE__STATE_DELETED;
+	f->kind = a->kind;
+	stats_copy(f->label, sizeof(f->label),
+	    store_annotation_term(a, STORE_INDEX_LABEL));
+	stats_copy(f->author, sizeof(f->author), a->created_by);
+	f->mqm = a->body_case == GLOSS__V1__ANNOTATION__BODY_TRANSLATION_NOTE;
+	if (!f->mqm)
+		return;
+	stats_copy(f->article_id, sizeof(f->article_id), a->article_id);
+	stats_copy(f->category, sizeof(f->category),
+	    a->translation_note->category);
+	stats_copy(f->severity, sizeof(f->severity),
+	    a->translation_note->severity);
+	gloss__v1__annotation__init(&f->note);
+	gloss__v1__translation_note__init(&f->tn);
+	f->note.article_id = f->article_id;
+	f->note.translation_note = &f->tn;
+	f->tn.category = f->category;
+	f->tn.severity = f->severity;
+}
+
 static bool
 stats_annotation(void *arg, Gloss__V1__Annotation *a)
 {
 	struct stats_run *st = arg;
-	bool live = a->state != GLOSS__V1__STATE__STATE_DELETED;
+	struct stats_facts f;
 
-	stats_count(st, &st->state, live ? "STATE_ACTIVE" : "STATE_DELETED");
-	if (!live)
-		return !st->oom;
-	st->annotations++;
-	stats_count(st, &st->kind, stats_kind_name(a->kind));
-	stats_count(st, &st->label,
-	    store_annotation_term(a, STORE_INDEX_LABEL));
-	stats_count(st, &st->author, a->created_by);
-	if (a->body_case == GLOSS__V1__ANNOTATION__BODY_TRANSLATION_NOTE)
-		stats_add_mqm(st, a);
+	stats_facts(a, &f);
+	call_release(st->call, st->mark); /* the record is read */
+	stats_count(st, &st->state, f.live ? "STATE_ACTIVE" : "STATE_DELETED");
+	if (f.live) {
+		st->annotations++;
+		stats_count(st, &st->kind, stats_kind_name(f.kind));
+		stats_count(st, &st->label, f.label);
+		stats_count(st, &st->author, f.author);
+		if (f.mqm)
+			stats_add_mqm(st, &f.note);
+	}
+	st->mark = call_mark(st->call);
 	return !st->oom;
 }
 
@@ -143,11 +195,16 @@ static bool
 stats_article(void *arg, Gloss__V1__Article *a)
 {
 	struct stats_run *st = arg;
+	char language[128];
+	bool live = a->state != GLOSS__V1__STATE__STATE_DELETED;
 
-	if (a->state == GLOSS__V1__STATE__STATE_DELETED)
-		return true;
-	st->articles++;
-	stats_count(st, &st->language, a->language);
+	stats_copy(language, sizeof(language), a->language);
+	call_release(st->call, st->mark); /* the record is read */
+	if (live) {
+		st->articles++;
+		stats_count(st, &st->language, language);
+	}
+	st->mark = call_mark(st->call);
 	return !st->oom;
 }
 
@@ -225,6 +282,7 @@ stats_scan(struct call *c, const Gloss__V1__GetStatsRequest *q,
 	Gloss__V1__Article *a;
 	enum status s;
 
+	st->mark = call_mark(c);
 	if (q->article_id[0] != '\0') {
 		s = store_article_get(c->txn, q->article_id, &c->allocator, &a);
 		if (s == STATUS_NOT_FOUND)

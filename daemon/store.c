@@ -482,18 +482,27 @@ store_put_empty(struct store_txn *t, enum store_db db, const void *k,
 	return store_note(t, mdb_put(t->txn, t->st->dbi[db], &key, &val, 0));
 }
 
-/* Unpacks a record with `alloc`; a record that does not unpack is lost. */
+/*
+ * Unpacks a record with `alloc`.  If it does not unpack, it is unpacked
+ * again with malloc to tell a spent request budget (RESOURCE_EXHAUSTED)
+ * from a damaged record (DATA_LOSS).
+ */
 static enum status
 store_unpack(const MDB_val *v, const ProtobufCMessageDescriptor *d,
     ProtobufCAllocator *alloc, ProtobufCMessage **out)
 {
 	*out = protobuf_c_message_unpack(d, alloc, v->mv_size, v->mv_data);
-	if (*out == NULL) {
-		log_error("a %s record of %zu bytes does not unpack", d->name,
-		    v->mv_size);
-		return STATUS_DATA_LOSS;
+	if (*out != NULL)
+		return STATUS_OK;
+	if (alloc != NULL && (*out = protobuf_c_message_unpack(d, NULL,
+	                          v->mv_size, v->mv_data)) != NULL) {
+		protobuf_c_message_free_unpacked(*out, NULL);
+		*out = NULL;
+		return STATUS_RESOURCE_EXHAUSTED;
 	}
-	return STATUS_OK;
+	log_error("a %s record of %zu bytes does not unpack", d->name,
+	    v->mv_size);
+	return STATUS_DATA_LOSS;
 }
 
 static enum status
@@ -580,6 +589,7 @@ store_scan_entry(struct store_txn *t, const struct store_scan *sc,
 {
 	char id[KEY_MAX + 1];
 	size_t idlen = k->mv_size - sc->prefix_len;
+	enum status s;
 
 	if (k->mv_size < sc->prefix_len ||
 	    memcmp(k->mv_data, sc->prefix, sc->prefix_len) != 0)
@@ -591,9 +601,9 @@ store_scan_entry(struct store_txn *t, const struct store_scan *sc,
 	}
 	memcpy(id, (const char *)k->mv_data + sc->prefix_len, idlen);
 	id[idlen] = '\0';
-	if (store_article_get(t, id, alloc, a) != STATUS_OK)
-		return STATUS_DATA_LOSS; /* an index entry without its record */
-	return STATUS_OK;
+	s = store_article_get(t, id, alloc, a);
+	/* NOT_FOUND here is an index entry without its record. */
+	return s == STATUS_NOT_FOUND ? STATUS_DATA_LOSS : s;
 }
 
 static bool
@@ -629,7 +639,13 @@ store_article_scan(struct store_txn *t, const struct store_article_filter *f,
 		if ((s = store_scan_entry(t, &sc, &k, &v, alloc, &a)) !=
 		    STATUS_OK)
 			break;
-		if (!store_scan_skip(f, &sc, &k, a) && !fn(arg, a))
+		if (store_scan_skip(f, &sc, &k, a)) {
+			/* Not the caller's: freed here (a no-op in an arena).
+			 */
+			protobuf_c_message_free_unpacked(&a->base, alloc);
+			continue;
+		}
+		if (!fn(arg, a))
 			break;
 	}
 	mdb_cursor_close(cur);

@@ -95,7 +95,11 @@ struct store_article_filter {
 /* Called for each article in id order; returns true to go on. */
 typedef bool (*store_article_fn)(void *arg, Gloss__V1__Article *a);
 
-/* Visits the articles that pass `f`, through the index that fits it. */
+/*
+ * Visits the articles that pass `f`, through the index that fits it.  Each
+ * article handed to fn is the caller's to free with `alloc`; those skipped
+ * are freed here.
+ */
 enum status store_article_scan(struct store_txn *t,
     const struct store_article_filter *f, ProtobufCAllocator *alloc,
     store_article_fn fn, void *arg);

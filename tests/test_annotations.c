@@ -672,6 +672,106 @@ test_filter_combinations(void **state)
 	rpc_close(c);
 }
 
+/* A note of `len` bytes of text on the first "Café" of "pt". */
+static uint64_t
+note_ok(struct rpc_client *c, size_t len)
+{
+	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
+	Gloss__V1__CreateAnnotationRequest ca =
+	    GLOSS__V1__CREATE_ANNOTATION_REQUEST__INIT;
+	Gloss__V1__Annotation a = GLOSS__V1__ANNOTATION__INIT;
+	Gloss__V1__SpanSelector sel = GLOSS__V1__SPAN_SELECTOR__INIT, *sels[1];
+	Gloss__V1__Quote qu = GLOSS__V1__QUOTE__INIT;
+	Gloss__V1__Note n = GLOSS__V1__NOTE__INIT;
+	Gloss__V1__Reply *r;
+	char *text = malloc(len + 1);
+	uint64_t id;
+
+	memset(text, 'n', len);
+	text[len] = '\0';
+	qu.exact = S("Café");
+	sel.selector_case = GLOSS__V1__SPAN_SELECTOR__SELECTOR_QUOTE;
+	sel.quote = &qu;
+	sels[0] = &sel;
+	n.text = text;
+	a.article_id = S("pt");
+	a.n_select = 1;
+	a.select = sels;
+	a.body_case = GLOSS__V1__ANNOTATION__BODY_NOTE;
+	a.note = &n;
+	ca.annotation = &a;
+	q.author = S("noter");
+	q.body_case = GLOSS__V1__REQUEST__BODY_CREATE_ANNOTATION;
+	q.create_annotation = &ca;
+	assert_int_equal(rpc_call(c, &q, 10000, &r), OK);
+	id = r->create_annotation->annotation->id;
+	rpc_reply_free(r);
+	free(text);
+	return id;
+}
+
+/* Scans that read far more than a request's arena holds (5 MiB: 4 times
+ * the largest request, plus 1 MiB) and keep little of it still answer:
+ * each record read and not kept is dropped before the next is read. */
+static void
+test_scans_beyond_the_arena(void **state)
+{
+	struct harness *h = *state;
+	struct rpc_client *c = harness_client(h);
+	enum { NOTES = 600, NOTE_BYTES = 12000, BIG = 12, BIG_BYTES = 500000 };
+	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
+	Gloss__V1__ListAnnotationsRequest l =
+	    GLOSS__V1__LIST_ANNOTATIONS_REQUEST__INIT;
+	Gloss__V1__SearchTextRequest st = GLOSS__V1__SEARCH_TEXT_REQUEST__INIT;
+	Gloss__V1__GetStatsRequest gs = GLOSS__V1__GET_STATS_REQUEST__INIT;
+	Gloss__V1__Reply *r;
+	char *big = malloc(BIG_BYTES + 1), id[16];
+	uint64_t last = 0;
+
+	article(c, "pt", "pt", PT, NULL);
+	for (int i = 0; i < NOTES; i++)
+		last = note_ok(c, NOTE_BYTES);
+	assert_int_equal(delete_ann(c, last, ""), OK);
+	memset(big, 'x', BIG_BYTES);
+	big[BIG_BYTES] = '\0';
+	for (int i = 0; i < BIG; i++) {
+		if (i == BIG - 1)
+			memcpy(big + BIG_BYTES / 2, "needle", 6);
+		snprintf(id, sizeof(id), "big%d", i);
+		article(c, id, "en", big, NULL);
+	}
+	free(big);
+
+	/* No index serves a state: every note is read, one is kept. */
+	l.state = GLOSS__V1__STATE__STATE_DELETED;
+	q.body_case = GLOSS__V1__REQUEST__BODY_LIST_ANNOTATIONS;
+	q.list_annotations = &l;
+	for (int as_of = 0; as_of < 2; as_of++) {
+		l.as_of_seq = as_of ? (uint64_t)NOTES + 2 : 0;
+		assert_int_equal(rpc_call(c, &q, 10000, &r), OK);
+		assert_int_equal(r->list_annotations->n_annotations, 1);
+		assert_int_equal(r->list_annotations->annotations[0]->id, last);
+		rpc_reply_free(r);
+	}
+
+	st.text = S("needle");
+	q.body_case = GLOSS__V1__REQUEST__BODY_SEARCH_TEXT;
+	q.search_text = &st;
+	assert_int_equal(rpc_call(c, &q, 10000, &r), OK);
+	assert_int_equal(r->search_text->n_matches, 1);
+	assert_string_equal(r->search_text->matches[0]->article_id, "big11");
+	rpc_reply_free(r);
+
+	q.body_case = GLOSS__V1__REQUEST__BODY_GET_STATS;
+	q.get_stats = &gs;
+	assert_int_equal(rpc_call(c, &q, 10000, &r), OK);
+	assert_int_equal(r->get_stats->annotations, NOTES - 1);
+	assert_int_equal(r->get_stats->articles, BIG + 1);
+	assert_int_equal(r->get_stats->n_by_state, 2);
+	rpc_reply_free(r);
+	rpc_close(c);
+}
+
 int
 main(void)
 {
@@ -689,6 +789,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filter_combinations, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_scans_beyond_the_arena,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
