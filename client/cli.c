@@ -129,6 +129,7 @@ cli_call(struct cli *cli, Gloss__V1__Request *q)
 	if (q->author[0] == '\0')
 		q->author = cli->author;
 	code = rpc_call(cli->rpc, q, cli->timeout_ms, &r);
+	cli->code = code;
 	if (r == NULL)
 		cli_die("%s (%s)", rpc_error(cli->rpc), rpc_code_name(code));
 	if (code != 0) {

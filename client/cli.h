@@ -19,6 +19,7 @@ struct cli {
 	bool json;
 	bool tty; /* stdout is a terminal: colour and progress allowed */
 	struct rpc_client *rpc;
+	int code; /* the last cli_call()'s status code (0: OK) */
 };
 
 /* The long options every verb takes, for its getopt_long table. */
@@ -75,7 +76,7 @@ long cli_number(const char *flag, const char *arg, long lo, long hi);
  * Sends q to glossd (connecting first if needed) and returns the OK reply,
  * which the caller frees with rpc_reply_free().  Returns NULL with the
  * error printed ("gloss: article 'x' not found") if glossd refused it, or
- * exits 1 if no reply came.
+ * exits 1 if no reply came.  Either way cli->code is the reply's status.
  */
 Gloss__V1__Reply *cli_call(struct cli *cli, Gloss__V1__Request *q);
 
@@ -101,5 +102,22 @@ int cmd_import_records(struct cli *cli, int argc, char **argv);
 int cmd_changes(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_group(struct cli *cli, int argc, char **argv);
+int cmd_tag(struct cli *cli, int argc, char **argv);
+int cmd_correct(struct cli *cli, int argc, char **argv);
+int cmd_flag(struct cli *cli, int argc, char **argv);
+int cmd_note(struct cli *cli, int argc, char **argv);
+int cmd_annotations(struct cli *cli, int argc, char **argv);
+int cmd_edit(struct cli *cli, int argc, char **argv);
+int cmd_rm(struct cli *cli, int argc, char **argv);
+int cmd_history(struct cli *cli, int argc, char **argv);
+int cmd_find(struct cli *cli, int argc, char **argv);
+int cmd_labels(struct cli *cli, int argc, char **argv);
+/*
+ * `gloss show`'s annotated view, in cmd_annotation.c: prints the article's
+ * text (a, with its text) with its active annotations marked, then a
+ * legend.  Returns false, having printed nothing, if it has none.  Exits
+ * 1 if glossd refuses the listing.
+ */
+bool cmd_show_annotated(struct cli *cli, const Gloss__V1__Article *a);
 
 #endif

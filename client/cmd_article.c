@@ -328,23 +328,43 @@ cmd_articles(struct cli *cli, int argc, char **argv)
 static const struct cli_verb show_verb = { "show",
 	"usage: gloss show [options] ID\n"
 	"\n"
-	"Prints the article's text exactly as it was imported.\n"
+	"Prints the article's text exactly as it was imported.  If it has\n"
+	"annotations, each annotated span is marked, then a blank line and a\n"
+	"legend follow, one line per annotation.  On a terminal a span is in\n"
+	"its kind's colour (entity cyan, fact correction red, translation "
+	"note\n"
+	"yellow, note green), followed by its {LABEL}; piped, it is\n"
+	"[span text]{LABEL}.  Nested spans nest; a discontinuous annotation "
+	"is\n"
+	"marked at each of its spans.\n"
 	"\n"
+	"      --plain     only the text, byte for byte, even if annotated\n"
 	"      --json      the whole article as one JSON object\n"
 	"      --socket URL, --timeout MS\n" };
+
+static void
+show_plain(const char *text)
+{
+	size_t n = strlen(text);
+
+	if (fwrite(text, 1, n, stdout) != n)
+		cli_die("cannot write to standard output: %s", strerror(errno));
+}
 
 int
 cmd_show(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = { CLI_COMMON_OPTIONS,
+		{ "plain", no_argument, NULL, CLI_OPT_VERB },
 		{ NULL, 0, NULL, 0 } };
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
 	Gloss__V1__GetArticleRequest ga = GLOSS__V1__GET_ARTICLE_REQUEST__INIT;
 	Gloss__V1__Article *a;
 	Gloss__V1__Reply *r;
+	bool plain = false;
 
 	while (cli_getopt(cli, &show_verb, argc, argv, "h", longopts) != -1)
-		;
+		plain = true; /* --plain is the only option of its own */
 	if (argc - optind != 1)
 		cli_usage_die(&show_verb, "name one article ID");
 	ga.id = argv[optind];
@@ -354,8 +374,8 @@ cmd_show(struct cli *cli, int argc, char **argv)
 	a = r->get_article->article;
 	if (cli->json)
 		cli_print_json(&a->base);
-	else if (fwrite(a->text, 1, strlen(a->text), stdout) != strlen(a->text))
-		cli_die("cannot write to standard output: %s", strerror(errno));
+	else if (plain || !cmd_show_annotated(cli, a))
+		show_plain(a->text);
 	rpc_reply_free(r);
 	return 0;
 }
