@@ -4,12 +4,14 @@
  *   reads:  GetArticle round trips/s  vs  a bare nng REQ/REP echo over ipc,
  *           and a bare LMDB mdb_get loop;
  *   writes: CreateArticle/s with C concurrent clients (group commit)  vs  a
- *           bare LMDB loop committing (with fsync) one small write at a time.
+ *           bare LMDB loop committing (with fsync) one small write at a time;
+ *   queries (--annotations N): records read and time of ListAnnotations for
+ *           a rare label among N annotations  vs  a filter no index serves.
  *
  * It starts its own glossd (--glossd PATH, default: beside this binary) on a
  * temporary data folder, so it measures nothing else's data, and removes the
  * folder at the end.  Usage: gloss-bench [--seconds S] [--clients C]
- *                                         [--glossd PATH]
+ *                                 [--glossd PATH] [--annotations N]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -39,6 +41,7 @@ struct bench {
 	char dir[256];
 	char url[320];
 	pid_t pid;
+	long annotations; /* --annotations: the query-cost figure's corpus */
 };
 
 static double
@@ -269,14 +272,147 @@ bench_glossd(const struct bench *b, int clients, bool write)
 	return (double)total / (bench_now() - t0);
 }
 
+/* ------------------------------------------------------------ query cost */
+
+struct bench_tagger {
+	const struct bench *b;
+	long count, first;
+};
+
+static void
+bench_tag(struct rpc_client *c, const char *label)
+{
+	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
+	Gloss__V1__CreateAnnotationRequest ca =
+	    GLOSS__V1__CREATE_ANNOTATION_REQUEST__INIT;
+	Gloss__V1__Annotation a = GLOSS__V1__ANNOTATION__INIT;
+	Gloss__V1__SpanSelector sel = GLOSS__V1__SPAN_SELECTOR__INIT, *sels[1];
+	Gloss__V1__Range rg = GLOSS__V1__RANGE__INIT;
+	Gloss__V1__Entity e = GLOSS__V1__ENTITY__INIT;
+	Gloss__V1__Reply *r;
+
+	rg.unit = GLOSS__V1__UNIT__UNIT_CHARS;
+	rg.end = 10;
+	sel.selector_case = GLOSS__V1__SPAN_SELECTOR__SELECTOR_RANGE;
+	sel.range = &rg;
+	sels[0] = &sel;
+	e.label = (char *)(uintptr_t)label;
+	a.article_id = (char *)"read-me";
+	a.select = sels;
+	a.n_select = 1;
+	a.body_case = GLOSS__V1__ANNOTATION__BODY_ENTITY;
+	a.entity = &e;
+	ca.annotation = &a;
+	q.body_case = GLOSS__V1__REQUEST__BODY_CREATE_ANNOTATION;
+	q.create_annotation = &ca;
+	if (rpc_call(c, &q, 30000, &r) != 0)
+		bench_die(rpc_error(c));
+	rpc_reply_free(r);
+}
+
+static void *
+bench_tagger_main(void *arg)
+{
+	struct bench_tagger *t = arg;
+	struct rpc_client *c;
+	char why[256];
+
+	if (rpc_open(t->b->url, &c, why, sizeof(why)) != 0)
+		bench_die(why);
+	for (long i = 0; i < t->count; i++)
+		bench_tag(c, (t->first + i) % 33333 == 7 ? "LAW" : "PERSON");
+	rpc_close(c);
+	return NULL;
+}
+
+/* Records glossd reads (GetServerInfo.records_read) to answer one
+ * ListAnnotations, and how long it takes. */
+static uint64_t
+bench_list_cost(struct rpc_client *c, const char *label, int64_t after,
+    double *ms, size_t *found)
+{
+	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
+	Gloss__V1__GetServerInfoRequest gi =
+	    GLOSS__V1__GET_SERVER_INFO_REQUEST__INIT;
+	Gloss__V1__ListAnnotationsRequest l =
+	    GLOSS__V1__LIST_ANNOTATIONS_REQUEST__INIT;
+	Gloss__V1__Reply *r;
+	uint64_t before;
+	double t0;
+
+	q.body_case = GLOSS__V1__REQUEST__BODY_GET_SERVER_INFO;
+	q.get_server_info = &gi;
+	if (rpc_call(c, &q, 30000, &r) != 0)
+		bench_die(rpc_error(c));
+	before = r->get_server_info->records_read;
+	rpc_reply_free(r);
+	l.label = (char *)(uintptr_t)label;
+	l.updated_after_ms = after;
+	l.page_size = 1000;
+	q.body_case = GLOSS__V1__REQUEST__BODY_LIST_ANNOTATIONS;
+	q.list_annotations = &l;
+	t0 = bench_now();
+	if (rpc_call(c, &q, 60000, &r) != 0)
+		bench_die(rpc_error(c));
+	*ms = 1000 * (bench_now() - t0);
+	*found = r->list_annotations->n_annotations;
+	rpc_reply_free(r);
+	q.body_case = GLOSS__V1__REQUEST__BODY_GET_SERVER_INFO;
+	q.get_server_info = &gi;
+	if (rpc_call(c, &q, 30000, &r) != 0)
+		bench_die(rpc_error(c));
+	before = r->get_server_info->records_read - before;
+	rpc_reply_free(r);
+	return before;
+}
+
+/* N annotations, 1 in 33333 labelled LAW: what a query for the rare label
+ * reads, beside a filter no index serves (it reads everything). */
+static void
+bench_query_cost(const struct bench *b, long n)
+{
+	struct bench_tagger t[64];
+	pthread_t th[64];
+	struct rpc_client *c;
+	char why[256];
+	double t0 = bench_now(), secs, ms_rare, ms_all;
+	size_t found_rare, found_all;
+	uint64_t rare, all;
+
+	for (int i = 0; i < b->clients; i++) {
+		t[i] = (struct bench_tagger){ b, n / b->clients,
+			i * (n / b->clients) };
+		pthread_create(&th[i], NULL, bench_tagger_main, &t[i]);
+	}
+	for (int i = 0; i < b->clients; i++)
+		pthread_join(th[i], NULL);
+	secs = bench_now() - t0;
+	if (rpc_open(b->url, &c, why, sizeof(why)) != 0)
+		bench_die(why);
+	rare = bench_list_cost(c, "LAW", 0, &ms_rare, &found_rare);
+	all = bench_list_cost(c, "", (int64_t)(time(NULL) + 3600) * 1000,
+	    &ms_all, &found_all);
+	rpc_close(c);
+	printf("%-44s %12.0f\n", "glossd CreateAnnotation, C clients",
+	    (double)(n / b->clients * b->clients) / secs);
+	printf("%-44s %12s %10s %8s\n", "query", "records read", "ms",
+	    "matches");
+	printf("%-44s %12llu %10.1f %8zu\n", "label=LAW (rare, indexed)",
+	    (unsigned long long)rare, ms_rare, found_rare);
+	printf("%-44s %12llu %10.1f %8zu\n",
+	    "baseline: updated_after_ms (no index, 0 match)",
+	    (unsigned long long)all, ms_all, found_all);
+}
+
 static void
 bench_parse(int argc, char **argv, struct bench *b)
 {
-	static const struct option opts[] = {
-		{ "seconds", required_argument, NULL, 's' },
+	static const struct option opts[] = { { "seconds", required_argument,
+		                                  NULL, 's' },
 		{ "clients", required_argument, NULL, 'c' },
-		{ "glossd", required_argument, NULL, 'g' }, { NULL, 0, NULL, 0 }
-	};
+		{ "glossd", required_argument, NULL, 'g' },
+		{ "annotations", required_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 } };
 	char self[1024];
 	int ch;
 
@@ -291,10 +427,12 @@ bench_parse(int argc, char **argv, struct bench *b)
 			b->clients = atoi(optarg);
 		else if (ch == 'g')
 			snprintf(b->glossd, sizeof(b->glossd), "%s", optarg);
+		else if (ch == 'a')
+			b->annotations = atol(optarg);
 		else
 			bench_die(
 			    "usage: gloss-bench [--seconds S] [--clients C] "
-			    "[--glossd PATH]");
+			    "[--glossd PATH] [--annotations N]");
 	}
 	if (b->clients < 1 || b->clients > 64 || b->seconds <= 0)
 		bench_die(
@@ -325,8 +463,6 @@ main(int argc, char **argv)
 	rc = bench_glossd(&b, b.clients, false);
 	w1 = bench_glossd(&b, 1, true);
 	wc = bench_glossd(&b, b.clients, true);
-	kill(b.pid, SIGTERM);
-	waitpid(b.pid, NULL, 0);
 	printf("gloss-bench: %.1f s per figure, 4 KiB articles, ipc, %d "
 	       "cores\n",
 	    b.seconds, (int)sysconf(_SC_NPROCESSORS_ONLN));
@@ -340,6 +476,10 @@ main(int argc, char **argv)
 	printf("%-44s %12.0f\n", "glossd CreateArticle, 1 client", w1);
 	printf("%-44s %12.0f\n", "glossd CreateArticle, C clients", wc);
 	printf("(C = %d)\n", b.clients);
+	if (b.annotations > 0)
+		bench_query_cost(&b, b.annotations);
+	kill(b.pid, SIGTERM);
+	waitpid(b.pid, NULL, 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", b.dir);
 	return system(cmd) == 0 ? 0 : 1;
 }
