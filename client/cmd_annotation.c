@@ -930,8 +930,9 @@ ann_list_fetch(struct cli *cli, Gloss__V1__Request *q, struct ann_list *l)
 		if (l->pages == NULL || l->items == NULL)
 			cli_die("out of memory");
 		l->pages[l->n_pages++] = r;
-		memcpy(l->items + l->n, res->annotations,
-		    res->n_annotations * sizeof(*l->items));
+		if (res->n_annotations > 0) /* else annotations is NULL */
+			memcpy(l->items + l->n, res->annotations,
+			    res->n_annotations * sizeof(*l->items));
 		l->n += res->n_annotations;
 		q->list_annotations->page_token = res->next_page_token;
 	} while (res->next_page_token[0] != '\0');
