@@ -1,25 +1,30 @@
 /*
  * gloss-bench: glossd's speed beside baselines measured in the same run.
  *
- *   reads:  GetArticle round trips/s  vs  a bare nng REQ/REP echo over ipc,
+ *   reads:  GetArticle round trips/s  vs  a bare nng REQ/REP over ipc (a
+ *           short request, a 4 KiB reply),
  *           and a bare LMDB mdb_get loop;
  *   writes: CreateArticle/s with C concurrent clients (group commit)  vs  a
  *           bare LMDB loop committing (with fsync) one small write at a time;
  *   queries (--annotations N): records read and time of ListAnnotations for
- *           a rare label among N annotations  vs  a filter no index serves.
+ *           a rare label among N annotations  vs  a filter no index serves;
+ *   export (--export): each format's whole export of what the run stored
+ *           vs  a bare nng transfer of the same pages; glossd's memory.
  *
  * It starts its own glossd (--glossd PATH, default: beside this binary) on a
  * temporary data folder, so it measures nothing else's data, and removes the
  * folder at the end.  Usage: gloss-bench [--seconds S] [--clients C]
- *                                 [--glossd PATH] [--annotations N]
+ *                      [--glossd PATH] [--annotations N] [--export]
  */
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +47,7 @@ struct bench {
 	char url[320];
 	pid_t pid;
 	long annotations; /* --annotations: the query-cost figure's corpus */
+	bool export;      /* --export: export everything, every format */
 };
 
 static double
@@ -62,23 +68,40 @@ bench_die(const char *what)
 
 /* ------------------------------------------------------------ baselines */
 
+struct bench_echo {
+	nng_socket rep;
+	size_t reply_size; /* 0: echo what came */
+};
+
 static void *
 bench_echo_server(void *arg)
 {
-	nng_socket s = *(nng_socket *)arg;
+	struct bench_echo *e = arg;
 	nng_msg *m;
 
-	while (nng_recvmsg(s, &m, 0) == 0)
-		if (nng_sendmsg(s, m, 0) != 0)
+	while (nng_recvmsg(e->rep, &m, 0) == 0) {
+		if (e->reply_size > 0) {
 			nng_msg_free(m);
+			if (nng_msg_alloc(&m, e->reply_size) != 0)
+				break;
+		}
+		if (nng_sendmsg(e->rep, m, 0) != 0)
+			nng_msg_free(m);
+	}
 	return NULL;
 }
 
-/* Round trips/s of a bare nng REQ/REP echo over ipc, one client. */
+/*
+ * A bare nng REQ/REP over ipc, one client: round trips of `size`-byte
+ * requests answered by `reply_size`-byte replies (0: the request echoed),
+ * until `count` are done or `seconds` have passed.  Returns round trips/s.
+ */
 static double
-bench_nng_echo(const struct bench *b, size_t size)
+bench_nng_run(const struct bench *b, size_t size, size_t reply_size, long count,
+    double seconds)
 {
-	nng_socket rep, req;
+	struct bench_echo e = { .reply_size = reply_size };
+	nng_socket req;
 	pthread_t t;
 	char url[300];
 	nng_msg *m;
@@ -86,12 +109,15 @@ bench_nng_echo(const struct bench *b, size_t size)
 	double t0;
 
 	snprintf(url, sizeof(url), "ipc://%s/echo.sock", b->dir);
-	if (nng_rep0_open(&rep) != 0 || nng_listen(rep, url, NULL, 0) != 0 ||
-	    nng_req0_open(&req) != 0 || nng_dial(req, url, NULL, 0) != 0)
+	if (nng_rep0_open(&e.rep) != 0 ||
+	    nng_listen(e.rep, url, NULL, 0) != 0 || nng_req0_open(&req) != 0 ||
+	    nng_dial(req, url, NULL, 0) != 0)
 		bench_die("cannot set up the nng echo baseline");
-	pthread_create(&t, NULL, bench_echo_server, &rep);
+	nng_socket_set_size(req, NNG_OPT_RECVMAXSZ, 0);
+	nng_socket_set_size(e.rep, NNG_OPT_RECVMAXSZ, 0);
+	pthread_create(&t, NULL, bench_echo_server, &e);
 	t0 = bench_now();
-	while (bench_now() - t0 < b->seconds) {
+	while (n < count && bench_now() - t0 < seconds) {
 		nng_msg_alloc(&m, size);
 		if (nng_sendmsg(req, m, 0) != 0 || nng_recvmsg(req, &m, 0) != 0)
 			bench_die("echo failed");
@@ -100,7 +126,7 @@ bench_nng_echo(const struct bench *b, size_t size)
 	}
 	t0 = (double)n / (bench_now() - t0);
 	nng_close(req);
-	nng_close(rep);
+	nng_close(e.rep);
 	pthread_join(t, NULL);
 	return t0;
 }
@@ -274,13 +300,16 @@ bench_glossd(const struct bench *b, int clients, bool write)
 
 /* ------------------------------------------------------------ query cost */
 
+/* Annotations are spread over this many articles (100 each at 100k). */
+#define BENCH_ANN_ARTICLES 1000
+
 struct bench_tagger {
 	const struct bench *b;
 	long count, first;
 };
 
 static void
-bench_tag(struct rpc_client *c, const char *label)
+bench_tag(struct rpc_client *c, const char *article, const char *label)
 {
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
 	Gloss__V1__CreateAnnotationRequest ca =
@@ -297,7 +326,7 @@ bench_tag(struct rpc_client *c, const char *label)
 	sel.range = &rg;
 	sels[0] = &sel;
 	e.label = (char *)(uintptr_t)label;
-	a.article_id = (char *)"read-me";
+	a.article_id = (char *)(uintptr_t)article;
 	a.select = sels;
 	a.n_select = 1;
 	a.body_case = GLOSS__V1__ANNOTATION__BODY_ENTITY;
@@ -315,12 +344,16 @@ bench_tagger_main(void *arg)
 {
 	struct bench_tagger *t = arg;
 	struct rpc_client *c;
-	char why[256];
+	char why[256], id[64];
 
 	if (rpc_open(t->b->url, &c, why, sizeof(why)) != 0)
 		bench_die(why);
-	for (long i = 0; i < t->count; i++)
-		bench_tag(c, (t->first + i) % 33333 == 7 ? "LAW" : "PERSON");
+	for (long i = 0; i < t->count; i++) {
+		snprintf(id, sizeof(id), "ann-%ld",
+		    (t->first + i) % BENCH_ANN_ARTICLES);
+		bench_tag(c, id,
+		    (t->first + i) % 33333 == 7 ? "LAW" : "PERSON");
+	}
 	rpc_close(c);
 	return NULL;
 }
@@ -366,8 +399,9 @@ bench_list_cost(struct rpc_client *c, const char *label, int64_t after,
 	return before;
 }
 
-/* N annotations, 1 in 33333 labelled LAW: what a query for the rare label
- * reads, beside a filter no index serves (it reads everything). */
+/* N annotations on BENCH_ANN_ARTICLES articles, 1 in 33333 labelled LAW:
+ * what a query for the rare label reads, beside a filter no index serves
+ * (it reads everything). */
 static void
 bench_query_cost(const struct bench *b, long n)
 {
@@ -378,7 +412,17 @@ bench_query_cost(const struct bench *b, long n)
 	double t0 = bench_now(), secs, ms_rare, ms_all;
 	size_t found_rare, found_all;
 	uint64_t rare, all;
+	char id[64];
 
+	if (rpc_open(b->url, &c, why, sizeof(why)) != 0)
+		bench_die(why);
+	for (int i = 0; i < BENCH_ANN_ARTICLES; i++) {
+		snprintf(id, sizeof(id), "ann-%d", i);
+		if (bench_create(c, id, bench_text) != 0)
+			bench_die(rpc_error(c));
+	}
+	rpc_close(c);
+	t0 = bench_now();
 	for (int i = 0; i < b->clients; i++) {
 		t[i] = (struct bench_tagger){ b, n / b->clients,
 			i * (n / b->clients) };
@@ -404,6 +448,98 @@ bench_query_cost(const struct bench *b, long n)
 	    (unsigned long long)all, ms_all, found_all);
 }
 
+/* ------------------------------------------------------------ export */
+
+/*
+ * glossd's resident anonymous memory (RssAnon: heap and stacks), in KiB.
+ * Not VmHWM: that counts the pages of data.mdb that LMDB's map has read in,
+ * which follow the database, not what glossd allocates.
+ */
+static long
+bench_anon_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "RssAnon: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* One whole export of everything in `format`: pages, bytes, seconds. */
+static void
+bench_export_run(struct rpc_client *c, const char *format, long *pages,
+    double *bytes, double *secs)
+{
+	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
+	Gloss__V1__ExportRequest x = GLOSS__V1__EXPORT_REQUEST__INIT;
+	Gloss__V1__Reply *r;
+	char token[1024] = "";
+	double t0 = bench_now();
+
+	*pages = 0;
+	*bytes = 0;
+	x.format = (char *)(uintptr_t)format;
+	x.page_size = 1000;
+	q.body_case = GLOSS__V1__REQUEST__BODY_EXPORT;
+	q.export = &x;
+	do {
+		x.page_token = token;
+		if (rpc_call(c, &q, 60000, &r) != 0)
+			bench_die(rpc_error(c));
+		for (size_t i = 0; i < r->export->n_chunks; i++)
+			*bytes += (double)r->export->chunks[i]->data.len;
+		snprintf(token, sizeof(token), "%s",
+		    r->export->next_page_token);
+		rpc_reply_free(r);
+		(*pages)++;
+	} while (token[0] != '\0');
+	*secs = bench_now() - t0;
+}
+
+/*
+ * Every format's whole export of what the run stored, beside a bare nng
+ * transfer of the same number of pages of the same size (what moving the
+ * bytes costs), and glossd's own memory before and after.
+ */
+static void
+bench_export(const struct bench *b)
+{
+	static const char *const formats[] = { "jsonl", "w3c", "brat", "conll",
+		"mqm", "spacy" };
+	struct rpc_client *c;
+	char why[256];
+	long pages, before = bench_anon_kib(b->pid);
+	double bytes, secs, base;
+
+	if (rpc_open(b->url, &c, why, sizeof(why)) != 0)
+		bench_die(why);
+	printf("%-44s %8s %8s %8s %8s\n", "export (everything)", "MB", "pages",
+	    "s", "MB/s");
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		bench_export_run(c, formats[i], &pages, &bytes, &secs);
+		base = (double)pages / bench_nng_run(b, 64,
+		                           (size_t)(bytes / (double)pages),
+		                           pages, 1e9);
+		printf("%-44s %8.1f %8ld %8.2f %8.0f  (anon %ld KiB)\n",
+		    formats[i], bytes / 1e6, pages, secs, bytes / 1e6 / secs,
+		    bench_anon_kib(b->pid));
+		printf("%-44s %8.1f %8ld %8.2f %8.0f\n",
+		    "  baseline: bare nng, same pages", bytes / 1e6, pages,
+		    base, bytes / 1e6 / base);
+	}
+	rpc_close(c);
+	printf("%-44s %8ld KiB before, %ld KiB after\n",
+	    "glossd anonymous memory (RssAnon)", before,
+	    bench_anon_kib(b->pid));
+}
+
 static void
 bench_parse(int argc, char **argv, struct bench *b)
 {
@@ -412,7 +548,7 @@ bench_parse(int argc, char **argv, struct bench *b)
 		{ "clients", required_argument, NULL, 'c' },
 		{ "glossd", required_argument, NULL, 'g' },
 		{ "annotations", required_argument, NULL, 'a' },
-		{ NULL, 0, NULL, 0 } };
+		{ "export", no_argument, NULL, 'x' }, { NULL, 0, NULL, 0 } };
 	char self[1024];
 	int ch;
 
@@ -429,10 +565,12 @@ bench_parse(int argc, char **argv, struct bench *b)
 			snprintf(b->glossd, sizeof(b->glossd), "%s", optarg);
 		else if (ch == 'a')
 			b->annotations = atol(optarg);
+		else if (ch == 'x')
+			b->export = true;
 		else
 			bench_die(
 			    "usage: gloss-bench [--seconds S] [--clients C] "
-			    "[--glossd PATH] [--annotations N]");
+			    "[--glossd PATH] [--annotations N] [--export]");
 	}
 	if (b->clients < 1 || b->clients > 64 || b->seconds <= 0)
 		bench_die(
@@ -452,7 +590,8 @@ main(int argc, char **argv)
 	snprintf(b.dir, sizeof(b.dir), "/tmp/gloss-bench-XXXXXX");
 	if (mkdtemp(b.dir) == NULL)
 		bench_die(strerror(errno));
-	echo = bench_nng_echo(&b, 4200);
+	/* A GetArticle's shape: a short request, a 4 KiB reply. */
+	echo = bench_nng_run(&b, 64, 4200, LONG_MAX, b.seconds);
 	bench_lmdb(&b, &gets, &commits);
 	bench_start_glossd(&b);
 	if (rpc_open(b.url, &c, why, sizeof(why)) != 0 ||
@@ -467,7 +606,8 @@ main(int argc, char **argv)
 	       "cores\n",
 	    b.seconds, (int)sysconf(_SC_NPROCESSORS_ONLN));
 	printf("%-44s %12s\n", "what", "per second");
-	printf("%-44s %12.0f\n", "baseline: bare nng echo, 1 client", echo);
+	printf("%-44s %12.0f\n", "baseline: bare nng REQ/REP, 4 KiB reply",
+	    echo);
 	printf("%-44s %12.0f\n", "glossd GetArticle, 1 client", r1);
 	printf("%-44s %12.0f\n", "glossd GetArticle, C clients", rc);
 	printf("%-44s %12.0f\n", "baseline: bare LMDB get (txn per get)", gets);
@@ -478,6 +618,8 @@ main(int argc, char **argv)
 	printf("(C = %d)\n", b.clients);
 	if (b.annotations > 0)
 		bench_query_cost(&b, b.annotations);
+	if (b.export)
+		bench_export(&b);
 	kill(b.pid, SIGTERM);
 	waitpid(b.pid, NULL, 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", b.dir);
