@@ -15,15 +15,11 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
-import time
 
-GLOSSD = os.environ["GLOSSD"]
-GLOSS = os.environ["GLOSS"]
-SEEDS = os.environ.get("GLOSS_SEEDS", "")
+import glosstest
+from glosstest import GLOSS, SEEDS, check, gloss, start_glossd, stop_glossd
 
 G000 = "000_37e09da8a1b7b9fa"  # pt, the original
 G001 = "001_5b91122d76223f77"  # en, translation_of 000
@@ -39,22 +35,7 @@ SEED_FILES = [(G000, "pt", None), (G001, "en", G000), (G003, "ar", G000),
 OWN = ("Olá 👍🏽 mundo 🇵🇹🇧🇷 — família 👨\u200d👩\u200d👧 no café, "
        "cafe\u0301 e الْعَرَبِيَّة\r\nfim, fim, fim.\n")
 
-failures = 0
-checks = 0
 texts = {}  # article id -> its text (str)
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what, file=sys.stderr)
-    return cond
-
-
-def gloss(*args):
-    return subprocess.run([GLOSS, *args], capture_output=True, timeout=60)
 
 
 def gloss_json(*args):
@@ -64,24 +45,6 @@ def gloss_json(*args):
                                                        r.stderr.decode())):
         return []
     return [json.loads(line) for line in r.stdout.decode().splitlines()]
-
-
-def start_glossd(tmp):
-    log = open(os.path.join(tmp, "glossd.log"), "ab")
-    proc = subprocess.Popen([GLOSSD, "--data", os.path.join(tmp, "data")],
-                            stderr=log)
-    sock = os.path.join(tmp, "data", "glossd.sock")
-    for _ in range(250):
-        if os.path.exists(sock) and gloss("info").returncode == 0:
-            return proc
-        time.sleep(0.02)
-    raise SystemExit("glossd did not start; see " + log.name)
-
-
-def stop_glossd(proc):
-    proc.send_signal(signal.SIGTERM)
-    code = proc.wait(timeout=30)
-    check(code == 0, "glossd exits 0 on SIGTERM (got %s)" % code)
 
 
 # ------------------------------------------------------------ spans
@@ -688,7 +651,7 @@ def main():
     os.environ["GLOSS_SOCKET"] = "ipc://" + tmp + "/data/glossd.sock"
     os.environ["GLOSS_USER"] = "annotate-test"
     seeds = os.path.isdir(SEEDS)
-    proc = start_glossd(tmp)
+    proc, _ = start_glossd(tmp)
     try:
         own_text(tmp)
         own_rejections()
@@ -708,7 +671,7 @@ def main():
         test_help()
         before = snapshot()
         stop_glossd(proc)
-        proc = start_glossd(tmp)
+        proc, _ = start_glossd(tmp)
         after = snapshot()
         for key in before:
             check(before[key] == after[key], "after a restart, %s is the "
@@ -719,13 +682,8 @@ def main():
             check_annotation(a, a.get("articleId"), "listed %s" % a.get("id"))
     finally:
         stop_glossd(proc)
-        if failures:
-            print(open(os.path.join(tmp, "glossd.log")).read()[-3000:],
-                  file=sys.stderr)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (checks - failures, failures))
-    sys.exit(1 if failures else 0)
-
+    glosstest.finish(tmp)
 
 if __name__ == "__main__":
     main()

@@ -10,15 +10,10 @@ import hashlib
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 
-GLOSSD = os.environ["GLOSSD"]
-GLOSS = os.environ["GLOSS"]
-SEEDS = os.environ.get("GLOSS_SEEDS", "")
+import glosstest
+from glosstest import GLOSS, SEEDS, check, gloss, start_glossd, stop_glossd
 
 SEED_FILES = [  # stem, language, translation_of
     ("000_37e09da8a1b7b9fa", "pt", None),
@@ -33,21 +28,6 @@ SEED_FILES = [  # stem, language, translation_of
 OWN_TEXT = ("Olá 👍🏽 mundo 🇵🇹🇧🇷 — família 👨\u200d👩\u200d👧, "
             "cafe\u0301 e العربية\r\nfim.\n")
 
-failures = 0
-checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what, file=sys.stderr)
-
-
-def gloss(*args, stdin=None):
-    return subprocess.run([GLOSS, *args], input=stdin, capture_output=True,
-                          timeout=60)
 
 
 def counts(data: bytes):
@@ -55,18 +35,6 @@ def counts(data: bytes):
     return {"byteCount": len(data), "charCount": len(text),
             "utf16Count": len(text.encode("utf-16-le")) // 2,
             "sha256": hashlib.sha256(data).hexdigest()}
-
-
-def start_glossd(tmp):
-    log = open(os.path.join(tmp, "glossd.log"), "ab")
-    proc = subprocess.Popen([GLOSSD, "--data", os.path.join(tmp, "data")],
-                            stderr=log)
-    sock = os.path.join(tmp, "data", "glossd.sock")
-    for _ in range(250):
-        if os.path.exists(sock) and gloss("info").returncode == 0:
-            return proc
-        time.sleep(0.02)
-    raise SystemExit("glossd did not start; see " + log.name)
 
 
 def test_seeds(tmp):
@@ -220,7 +188,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="gloss-cli-")
     os.environ["GLOSS_SOCKET"] = "ipc://" + tmp + "/data/glossd.sock"
     os.environ["GLOSS_USER"] = "cli-test"
-    proc = start_glossd(tmp)
+    proc, _ = start_glossd(tmp)
     try:
         files = test_seeds(tmp)
         test_articles_json(files)
@@ -233,16 +201,9 @@ def main():
         check(r.returncode == 0 and json.loads(r.stdout)["protocol"] ==
               "gloss.v1", "info --json")
     finally:
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=30)
-        check(code == 0, "glossd exits 0 on SIGTERM (got %s)" % code)
-        if failures:
-            print(open(os.path.join(tmp, "glossd.log")).read()[-3000:],
-                  file=sys.stderr)
+        stop_glossd(proc)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (checks - failures, failures))
-    sys.exit(1 if failures else 0)
-
+    glosstest.finish(tmp)
 
 if __name__ == "__main__":
     main()

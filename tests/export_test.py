@@ -20,13 +20,11 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unicodedata
 
-GLOSSD = os.environ["GLOSSD"]
-GLOSS = os.environ["GLOSS"]
+import glosstest
+from glosstest import SEEDS, check, gloss, start_glossd, stop_glossd
 PROTO = os.environ["GLOSS_PROTO"]
-SEEDS = os.environ.get("GLOSS_SEEDS", "")
 
 ORIG, EN, AR, PT2, FR = ("000_37e09da8a1b7b9fa", "001_5b91122d76223f77",
                          "003_d4609c45f16f6551", "002_825f8c3cad83cc35",
@@ -41,25 +39,6 @@ OWN_SRC = ("Olá 👍🏽 mundo! A família 👨\u200d👩\u200d👧 viajou de �
 OWN_TR = ("Hello 👍🏽 world! The family 👨\u200d👩\u200d👧 travelled from 🇵🇹 to 🇧🇷.\r\n"
           "Ana's cafe\u0301 cost 5 €. Arabic here.\n")
 
-failures = 0
-checks = 0
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what, file=sys.stderr)
-    return cond
-
-
-def gloss(*args, sock=None):
-    env = dict(os.environ)
-    if sock:
-        env["GLOSS_SOCKET"] = sock
-    return subprocess.run([GLOSS, *args], capture_output=True, timeout=120,
-                          env=env)
 
 
 # ------------------------------------------------------------ raw protocol
@@ -179,30 +158,6 @@ class Corpus:
 
 
 # ------------------------------------------------------------ setup
-
-def die_with_parent():
-    """glossd gets SIGTERM if this test dies (a ctest timeout, say), so no
-    daemon outlives it."""
-    try:
-        import ctypes
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def start_glossd(tmp, name):
-    log = open(os.path.join(tmp, name + ".log"), "ab")
-    data = os.path.join(tmp, name)
-    proc = subprocess.Popen([GLOSSD, "--data", data], stderr=log,
-                            preexec_fn=die_with_parent)
-    sock = "ipc://" + os.path.join(data, "glossd.sock")
-    for _ in range(250):
-        if os.path.exists(os.path.join(data, "glossd.sock")) and \
-                gloss("info", sock=sock).returncode == 0:
-            return proc, sock
-        time.sleep(0.02)
-    raise SystemExit("glossd did not start; see " + log.name)
-
 
 def import_texts(tmp, corpus):
     have_seeds = os.path.isdir(SEEDS)
@@ -809,19 +764,12 @@ def main():
         test_scopes(tmp, c)
         test_snapshot(tmp, c, raw, sock)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=30)
-        check(code == 0, "glossd exits 0 on SIGTERM (got %s)" % code)
-        if failures:
-            print(open(os.path.join(tmp, "data.log")).read()[-3000:],
-                  file=sys.stderr)
-        if failures == 0:
+        stop_glossd(proc)
+        if glosstest.failures == 0:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             print("kept", tmp, file=sys.stderr)
-    print("%d passed, %d failed" % (checks - failures, failures))
-    sys.exit(1 if failures else 0)
-
+    glosstest.finish(tmp)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,82 @@
+"""What the Python integration tests share: the binaries under test, a
+counted check(), running gloss, and starting and stopping a real glossd on
+a folder of the test's own.  Standard library only.
+
+Each test calls check() for every claim, then finish(), which prints the
+tally and exits 1 if any check failed.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+GLOSSD = os.environ["GLOSSD"]
+GLOSS = os.environ["GLOSS"]
+SEEDS = os.environ.get("GLOSS_SEEDS", "")
+
+failures = 0
+checks = 0
+
+
+def check(cond, what):
+    """Counts a check; prints what failed.  Returns cond."""
+    global failures, checks
+    checks += 1
+    if not cond:
+        failures += 1
+        print("FAIL:", what, file=sys.stderr)
+    return cond
+
+
+def gloss(*args, stdin=None, sock=None):
+    """Runs the gloss CLI (at sock, else $GLOSS_SOCKET); the finished run."""
+    env = dict(os.environ)
+    if sock is not None:
+        env["GLOSS_SOCKET"] = sock
+    return subprocess.run([GLOSS, *args], input=stdin, capture_output=True,
+                          timeout=60, env=env)
+
+
+def _die_with_parent():
+    """glossd gets SIGTERM if the test dies (a ctest timeout, say), so no
+    daemon outlives it."""
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def start_glossd(tmp, name="data"):
+    """A glossd on tmp/name, logging to tmp/name.log, answering; returns
+    the process and its socket URL."""
+    log = open(os.path.join(tmp, name + ".log"), "ab")
+    data = os.path.join(tmp, name)
+    proc = subprocess.Popen([GLOSSD, "--data", data], stderr=log,
+                            preexec_fn=_die_with_parent)
+    sock = "ipc://" + os.path.join(data, "glossd.sock")
+    for _ in range(250):
+        if os.path.exists(os.path.join(data, "glossd.sock")) and \
+                gloss("info", sock=sock).returncode == 0:
+            return proc, sock
+        time.sleep(0.02)
+    raise SystemExit("glossd did not start; see " + log.name)
+
+
+def stop_glossd(proc):
+    """SIGTERM, and a check that glossd exits 0 (in-flight work done)."""
+    proc.send_signal(signal.SIGTERM)
+    code = proc.wait(timeout=30)
+    check(code == 0, "glossd exits 0 on SIGTERM (got %s)" % code)
+
+
+def finish(tmp, log="data.log"):
+    """Shows the end of glossd's log if anything failed, prints the tally
+    and exits: 0 if every check passed."""
+    if failures:
+        path = os.path.join(tmp, log)
+        if os.path.exists(path):
+            print(open(path).read()[-3000:], file=sys.stderr)
+    print("%d passed, %d failed" % (checks - failures, failures))
+    sys.exit(1 if failures else 0)
