@@ -13,7 +13,7 @@ import shutil
 import tempfile
 
 import glosstest
-from glosstest import GLOSS, SEEDS, check, gloss, start_glossd, stop_glossd
+from glosstest import SEEDS, check, gloss, start_glossd, stop_glossd
 
 SEED_FILES = [  # stem, language, translation_of
     ("000_37e09da8a1b7b9fa", "pt", None),
