@@ -69,27 +69,34 @@ feed_article_as_of(struct call *c, Gloss__V1__Article *a, uint64_t as_of)
 	return a->etag != NULL;
 }
 
+/*
+ * Finds the revision in force at as_of by walking the revisions oldest
+ * first, dropping each from the arena once its number is noted, so that an
+ * annotation edited a thousand times costs one revision's memory.
+ */
 struct feed_past {
-	uint64_t as_of;
-	Gloss__V1__Annotation *found;
+	struct call *call;
+	struct call_mark mark;
+	uint64_t as_of, revision;
 };
 
 static bool
 feed_past_add(void *arg, Gloss__V1__Annotation *a)
 {
 	struct feed_past *p = arg;
+	bool past = a->update_seq <= p->as_of;
 
-	if (a->update_seq > p->as_of)
-		return false;
-	p->found = a;
-	return true;
+	if (past)
+		p->revision = a->revision;
+	call_release(p->call, p->mark);
+	return past;
 }
 
 enum status
 feed_annotation_as_of(struct call *c, uint64_t id, uint64_t as_of,
     Gloss__V1__Annotation **out)
 {
-	struct feed_past p = { as_of, NULL };
+	struct feed_past p = { c, call_mark(c), as_of, 0 };
 	enum status s;
 
 	if (as_of == 0)
@@ -98,8 +105,9 @@ feed_annotation_as_of(struct call *c, uint64_t id, uint64_t as_of,
 	    &p);
 	if (s != STATUS_OK)
 		return s;
-	*out = p.found;
-	return p.found != NULL ? STATUS_OK : STATUS_NOT_FOUND;
+	if (p.revision == 0)
+		return STATUS_NOT_FOUND;
+	return store_revision_get(c->txn, id, p.revision, &c->allocator, out);
 }
 
 /* ------------------------------------------------------------ ListChanges */
