@@ -2,6 +2,7 @@
  * Integration tests of glossd through the client library and raw nng: a
  * real glossd process on a real socket over a real LMDB folder.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,10 +11,14 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -151,6 +156,46 @@ raw_call(const struct harness *h, const void *buf, size_t n, int timeout_ms)
 	}
 	nng_close(s);
 	return r;
+}
+
+/*
+ * Sends n bytes as one request over a plain Unix socket speaking SP over
+ * IPC by hand (nng's own close can deadlock on a send that the peer cut off,
+ * nng#1543, fixed after Debian's 1.5.2).  Returns true if glossd closed the
+ * connection without a reply, as it must for a message over its limit.
+ */
+static bool
+raw_oversized_is_cut(const struct harness *h, const void *buf, size_t n)
+{
+	/* SP header: 0, 'S', 'P', 0, protocol (REQ v0 = 0x30) big-endian. */
+	static const uint8_t hello[8] = { 0, 'S', 'P', 0, 0, 0x30, 0, 0 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint8_t peer[8], frame[13], byte;
+	uint64_t len = n + 4;
+	struct timeval wait = { 10, 0 };
+	int fd;
+	ssize_t got;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s",
+	    h->url + strlen("ipc://"));
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait,
+	                     sizeof(wait)),
+	    0);
+	assert_int_equal(send(fd, hello, 8, MSG_NOSIGNAL), 8);
+	assert_int_equal(recv(fd, peer, 8, MSG_WAITALL), 8);
+	assert_int_equal(peer[5], 0x31); /* REP v0 */
+	frame[0] = 1;                    /* an IPC message: type, length */
+	for (int i = 0; i < 8; i++)
+		frame[1 + i] = (uint8_t)(len >> (56 - 8 * i));
+	memcpy(frame + 9, "\x80\0\0\1", 4); /* the request id */
+	send(fd, frame, sizeof(frame), MSG_NOSIGNAL);
+	send(fd, buf, n, MSG_NOSIGNAL); /* may fail: glossd cut us off */
+	got = recv(fd, &byte, 1, 0);    /* EOF, not a reply nor a timeout */
+	close(fd);
+	return got == 0 || (got < 0 && errno == ECONNRESET);
 }
 
 static int
@@ -399,7 +444,7 @@ test_bad_input(void **state)
 	assert_int_equal(create(c, "huge", "en", big, NULL, NULL, NULL),
 	    RESOURCE_EXHAUSTED);
 	/* Sent raw past nng's limit: no reply, and glossd keeps serving. */
-	assert_null(raw_call(h, big, 9 << 20, 500));
+	assert_true(raw_oversized_is_cut(h, big, 9 << 20));
 	free(big);
 
 	/* Nothing stored changed. */
