@@ -69,6 +69,18 @@ struct export_state {
 	bool progress;
 };
 
+/* "dataset/" names the folder "dataset": its PATH.part must sit beside it,
+ * not inside.  Trims path in place (it is argv's). */
+static const char *
+export_trim_slashes(char *path)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	return path;
+}
+
 static Gloss__V1__Kind
 export_kind(const char *k)
 {
@@ -323,7 +335,7 @@ export_options(struct cli *cli, int argc, char **argv,
 			st->format = optarg;
 			break;
 		case 'o':
-			st->out = optarg;
+			st->out = export_trim_slashes(optarg);
 			break;
 		case CLI_OPT_VERB:
 			e->article_id = optarg;

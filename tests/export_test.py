@@ -452,6 +452,10 @@ def test_w3c(tmp, c):
 
 
 def test_brat(tmp, c):
+    slash = os.path.join(tmp, "brat-folder") + "/"
+    r = gloss("export", "--format", "brat", "--out", slash)
+    check(r.returncode == 0 and os.path.isfile(slash + "annotation.conf"),
+          "brat --out FOLDER/ makes FOLDER: %s" % r.stderr)
     out, losses = export(tmp, "brat")
     names = set(os.listdir(out))
     check({"annotation.conf", "tools.conf"} <= names, "brat conf files")
