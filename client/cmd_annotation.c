@@ -1763,9 +1763,13 @@ show_marks(const struct ann_list *l, size_t *n)
 }
 
 /*
- * One mark.  Piped: "[" and "]{LABEL}".  On a terminal the span is in its
- * kind's colour and "{LABEL}" dim; open[] holds the spans open, innermost
- * last, so that closing one restores the colour of the one around it.
+ * One mark.  open[] holds the spans open, innermost last.  Piped: "[" and
+ * "]{LABEL}"; a span that closes while spans opened inside it are still
+ * open (spans that cross) closes those first and reopens them after, so
+ * that every bracket pair is one span's text: [Jensen [Huang]{NOTE}]{PERSON}
+ * [ NPR]{NOTE}.  On a terminal the span is in its kind's colour and
+ * "{LABEL}" dim; closing one restores the colour of the innermost still
+ * open.
  */
 static void
 show_mark(const struct cli *cli, const struct ann_list *l,
@@ -1773,28 +1777,29 @@ show_mark(const struct cli *cli, const struct ann_list *l,
 {
 	const Gloss__V1__Annotation *a = l->items[m->ann];
 	char label[256];
-	size_t i;
+	size_t k, j;
 
-	if (!cli->tty) {
-		if (m->open)
-			putchar('[');
-		else
-			printf("]{%s}", ann_label(a, label, sizeof(label)));
-		return;
-	}
 	if (m->open) {
 		open[(*depth)++] = m->ann;
-		fputs(show_colour(a->kind), stdout);
+		fputs(cli->tty ? show_colour(a->kind) : "[", stdout);
 		return;
 	}
-	for (i = *depth; i > 0 && open[i - 1] != m->ann; i--)
+	for (k = *depth; k > 0 && open[k - 1] != m->ann; k--)
 		;
-	if (i > 0) /* the last, unless spans cross */
-		memmove(open + i - 1, open + i,
-		    (--*depth - (i - 1)) * sizeof(*open));
-	printf(SHOW_RESET SHOW_DIM "{%s}" SHOW_RESET,
-	    ann_label(a, label, sizeof(label)));
-	if (*depth > 0)
+	if (k-- == 0)
+		return; /* not open: cannot happen with sorted marks */
+	for (j = *depth - 1; !cli->tty && j > k; j--)
+		printf("]{%s}",
+		    ann_label(l->items[open[j]], label, sizeof(label)));
+	if (cli->tty)
+		printf(SHOW_RESET SHOW_DIM "{%s}" SHOW_RESET,
+		    ann_label(a, label, sizeof(label)));
+	else
+		printf("]{%s}", ann_label(a, label, sizeof(label)));
+	memmove(open + k, open + k + 1, (--*depth - k) * sizeof(*open));
+	for (j = k; !cli->tty && j < *depth; j++)
+		putchar('[');
+	if (cli->tty && *depth > 0)
 		fputs(show_colour(l->items[open[*depth - 1]]->kind), stdout);
 }
 

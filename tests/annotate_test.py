@@ -578,6 +578,20 @@ def show_nested(tmp):
             "visitou [Lisboa]{GPE}.")
     check(first == want, "nested marks: %r, wanted %r" % (first, want))
 
+    # Spans that cross: each bracket pair holds one span's text, so the
+    # crossing one is cut in two pieces.
+    data = "CEO Jensen Huang NPR reported.\n"
+    path = os.path.join(tmp, "cross.txt")
+    with open(path, "w") as f:
+        f.write(data)
+    gloss("import", "--lang", "en", "--id", "cross", path)
+    texts["cross"] = data
+    create("tag", "cross", "--quote", "Jensen Huang", "--label", "PERSON")
+    create("note", "cross", "--quote", "Huang NPR", "--text", "x")
+    first = gloss("show", "cross").stdout.decode().split("\n")[0]
+    want = "CEO [Jensen [Huang]{note}]{PERSON}[ NPR]{note} reported."
+    check(first == want, "crossing marks: %r, wanted %r" % (first, want))
+
 
 def find():
     r = gloss("find", G003, "ترامب")
