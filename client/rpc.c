@@ -32,7 +32,7 @@ struct rpc_client {
 	nng_socket sock;
 	char url[1024];
 	char request_id[37];
-	char error[1024];
+	char error[8192]; /* glossd's messages list quotes in context */
 };
 
 const char *
@@ -59,6 +59,20 @@ rpc_code_name(int code)
 	return v != NULL ? v->name : "UNKNOWN";
 }
 
+/* A message cut to fit error[] ends on a whole UTF-8 character and "…". */
+static void
+rpc_error_trim(struct rpc_client *c)
+{
+	size_t n = strlen(c->error);
+
+	if (n < sizeof(c->error) - 1)
+		return;
+	n = sizeof(c->error) - 4; /* room for "…" (3 bytes) and NUL */
+	while (n > 0 && ((unsigned char)c->error[n] & 0xC0) == 0x80)
+		n--; /* back to the first byte of the character cut */
+	memcpy(c->error + n, "\xe2\x80\xa6", 4);
+}
+
 static int rpc_fail(struct rpc_client *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -70,6 +84,7 @@ rpc_fail(struct rpc_client *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->error, sizeof(c->error), fmt, ap);
 	va_end(ap);
+	rpc_error_trim(c);
 	return code;
 }
 
@@ -269,5 +284,6 @@ rpc_call(struct rpc_client *c, Gloss__V1__Request *q, unsigned timeout_ms,
 	code = (*reply)->status != NULL ? (int)(*reply)->status->code : 0;
 	snprintf(c->error, sizeof(c->error), "%s",
 	    (*reply)->status != NULL ? (*reply)->status->message : "");
+	rpc_error_trim(c);
 	return code;
 }

@@ -754,6 +754,27 @@ ann_list_query(struct call *c, const Gloss__V1__ListAnnotationsRequest *q)
 	    q->as_of_seq);
 }
 
+/* A list by an article id that names none is a mistake (a mistyped id),
+ * not an empty answer. */
+static enum status
+ann_list_article_known(struct call *c, const char *id)
+{
+	struct call_mark m = call_mark(c);
+	Gloss__V1__Article *a;
+	enum status s;
+
+	if (id[0] == '\0')
+		return STATUS_OK;
+	s = store_article_get(c->txn, id, &c->allocator, &a);
+	call_release(c, m);
+	if (s == STATUS_NOT_FOUND)
+		return call_field_error(c, s, "article_id",
+		    "article '%.140s' not found", id);
+	if (s != STATUS_OK)
+		return call_error(c, s, "cannot read article '%.140s'", id);
+	return STATUS_OK;
+}
+
 enum status
 annotation_list(struct call *c)
 {
@@ -769,7 +790,8 @@ annotation_list(struct call *c)
 	if (r == NULL || query == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
-	if ((q->as_of_seq > 0 &&
+	if ((s = ann_list_article_known(c, q->article_id)) != STATUS_OK ||
+	    (q->as_of_seq > 0 &&
 	        (s = feed_check_seq(c, q->as_of_seq)) != STATUS_OK) ||
 	    (s = ann_page_start(c, q->page_size, q->page_token, query, &pg.max,
 	         &after)) != STATUS_OK)

@@ -339,6 +339,8 @@ def own_rejections():
                  "INVALID_ARGUMENT", "PERSONA")
     for label in ("PERSON", "ORG", "GPE", "CARDINAL"):
         check(label in err, "unknown label: allowed ones listed: %r" % err)
+    refuse("annotations of a mistyped article id", ["annotations", "nosuch"],
+           "NOT_FOUND", "'nosuch'")
     for qid in ("Q0", "305177", "Q12x", "q305177", "Q"):
         refuse("bad QID " + qid, ["tag", "own", "--quote", "mundo",
                                   "--label", "PERSON", "--kb", qid],
