@@ -648,8 +648,12 @@ ann_evidence(const struct cli_verb *v, struct ann_opts *o, char *arg)
 		o->n_ev++;
 		return;
 	}
-	if ((colon = strchr(arg, ':')) == NULL || colon == arg ||
-	    colon[1] == '\0')
+	if ((colon = strchr(arg, ':')) != NULL && strncmp(colon, "://", 3) == 0)
+		cli_usage_die(v,
+		    "--evidence URLs are http:// or https://, not "
+		    "'%s'",
+		    arg);
+	if (colon == NULL || colon == arg || colon[1] == '\0')
 		cli_usage_die(v,
 		    "--evidence takes ARTICLE:QUOTE or an http(s) URL, not "
 		    "'%s'",

@@ -27,7 +27,10 @@ static const struct cli_verb import_verb = { "import",
 	"      --url URL             where the text was published\n"
 	"  -m, --meta KEY=VALUE      free metadata; repeatable\n"
 	"      --json                print each stored article as JSON\n"
-	"      --socket URL, --timeout MS, --as NAME\n" };
+	"      --socket URL, --timeout MS, --as NAME\n"
+	"\n"
+	"`gloss import --format jsonl FILE` restores a jsonl export instead\n"
+	"(`gloss import --format jsonl --help`).\n" };
 
 struct import_options {
 	char *lang, *id, *title, *translation_of, *url; /* from argv */

@@ -56,6 +56,9 @@ struct export_reason {
 	uint64_t count;
 };
 
+/* The "s" of a plural, for a count n. */
+#define PLURAL(n) ((n) == 1 ? "" : "s")
+
 struct export_state {
 	const char *format, *out, *report_path;
 	char *part;   /* PATH.part */
@@ -288,8 +291,9 @@ export_summary(struct cli *cli, struct export_state *st, uint64_t as_of)
 		return;
 	}
 	if (st->losses + st->unlisted > 0) {
-		fprintf(stderr, "gloss export: %" PRIu64 " losses:",
-		    st->losses + st->unlisted);
+		fprintf(stderr, "gloss export: %" PRIu64 " loss%s:",
+		    st->losses + st->unlisted,
+		    st->losses + st->unlisted == 1 ? "" : "es");
 		for (size_t i = 0; i < st->n_reasons; i++)
 			fprintf(stderr, "%s %s %" PRIu64, i ? "," : "",
 			    st->reasons[i].reason, st->reasons[i].count);
@@ -301,11 +305,14 @@ export_summary(struct cli *cli, struct export_state *st, uint64_t as_of)
 		export_hint(st);
 	}
 	fprintf(out,
-	    "wrote %s: %" PRIu64 " articles, %" PRIu64 " annotations, %" PRIu64
-	    " bytes, %s; as of change %" PRIu64 "; %" PRIu64 " losses\n",
-	    st->format, st->articles, st->annotations, st->bytes,
+	    "wrote %s: %" PRIu64 " article%s, %" PRIu64
+	    " annotation%s, %" PRIu64 " bytes, %s; as of change %" PRIu64
+	    "; %" PRIu64 " loss%s\n",
+	    st->format, st->articles, PLURAL(st->articles), st->annotations,
+	    PLURAL(st->annotations), st->bytes,
 	    strcmp(st->out, "-") == 0 ? "to standard output" : st->out, as_of,
-	    st->losses + st->unlisted);
+	    st->losses + st->unlisted,
+	    st->losses + st->unlisted == 1 ? "" : "es");
 }
 
 /* A case per option: long, not deep. */

@@ -63,7 +63,7 @@ usage(FILE *out)
 	    "                 your login name)\n"
 	    "\n"
 	    "`gloss VERB --help` explains a verb; docs/cli.md is the manual.\n",
-	    rpc_default_url());
+	    rpc_builtin_url());
 }
 
 int

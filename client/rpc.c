@@ -40,8 +40,12 @@ rpc_default_url(void)
 {
 	const char *env = getenv("GLOSS_SOCKET");
 
-	if (env != NULL && env[0] != '\0')
-		return env;
+	return env != NULL && env[0] != '\0' ? env : rpc_builtin_url();
+}
+
+const char *
+rpc_builtin_url(void)
+{
 #ifdef GLOSS_DEFAULT_SOCKET
 	return GLOSS_DEFAULT_SOCKET;
 #else

@@ -32,8 +32,11 @@ struct rpc_client;
 #define RPC_SEND_MAX ((size_t)8 << 20)
 #define RPC_RECV_MAX ((size_t)4 << 20)
 
-/* $GLOSS_SOCKET if set, else the socket of `make run`'s glossd. */
+/* $GLOSS_SOCKET if set, else rpc_builtin_url(). */
 const char *rpc_default_url(void);
+
+/* The socket of `make run`'s glossd in the checkout this was built from. */
+const char *rpc_builtin_url(void);
 
 /*
  * Connects to url (ipc://PATH or tcp://HOST:PORT).  Returns 0, or a gloss.v1
