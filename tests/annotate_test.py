@@ -515,7 +515,11 @@ def listings():
           any(x[quote_col:].startswith('"Jensen Huang"') for x in lines),
           "annotations table: MQM label and aligned quote column")
     # Long quotes are cut by characters, with "…".
-    quote = "سيتم السماح لـ Nvidia بمواصلة بيع وحدات معالجة الرسومات H20"
+    # The opening words of the Arabic seed, read from it: over 40
+    # characters, whole words, so that the cut falls inside the quote.
+    words = texts[G003].split("\n")[0].split(" ")
+    quote = " ".join(words[:next(i for i in range(len(words))
+                                 if len(" ".join(words[:i])) > 48)])
     create("note", G003, "--quote", quote, "--text", "long")
     r = gloss("annotations", G003, "--kind", "note")
     row = r.stdout.decode().splitlines()[-1]
