@@ -54,37 +54,49 @@ article(struct rpc_client *c, const char *id, const char *lang,
 	rpc_reply_free(r);
 }
 
-/* An entity on the nth occurrence of quote; returns the status code and
- * the reply (to free) in *out. */
+/* Creates annotation a (its body set) on the nth occurrence of quote in
+ * article art; returns the status code and the reply (to free) in *out. */
 static int
-tag(struct rpc_client *c, const char *art, const char *quote, unsigned nth,
-    const char *label, const char *request_id, Gloss__V1__Reply **out)
+create_on_quote(struct rpc_client *c, Gloss__V1__Annotation *a, const char *art,
+    const char *quote, unsigned nth, const char *author, const char *request_id,
+    Gloss__V1__Reply **out)
 {
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
 	Gloss__V1__CreateAnnotationRequest ca =
 	    GLOSS__V1__CREATE_ANNOTATION_REQUEST__INIT;
-	Gloss__V1__Annotation a = GLOSS__V1__ANNOTATION__INIT;
 	Gloss__V1__SpanSelector sel = GLOSS__V1__SPAN_SELECTOR__INIT, *sels[1];
 	Gloss__V1__Quote qu = GLOSS__V1__QUOTE__INIT;
-	Gloss__V1__Entity e = GLOSS__V1__ENTITY__INIT;
 
 	qu.exact = S(quote);
 	qu.nth = nth;
 	sel.selector_case = GLOSS__V1__SPAN_SELECTOR__SELECTOR_QUOTE;
 	sel.quote = &qu;
 	sels[0] = &sel;
-	e.label = S(label);
-	a.article_id = S(art);
-	a.n_select = 1;
-	a.select = sels;
-	a.body_case = GLOSS__V1__ANNOTATION__BODY_ENTITY;
-	a.entity = &e;
-	ca.annotation = &a;
+	a->article_id = S(art);
+	a->n_select = 1;
+	a->select = sels;
+	ca.annotation = a;
 	q.request_id = S(request_id ? request_id : "");
-	q.author = S("tagger");
+	q.author = S(author);
 	q.body_case = GLOSS__V1__REQUEST__BODY_CREATE_ANNOTATION;
 	q.create_annotation = &ca;
 	return rpc_call(c, &q, 10000, out);
+}
+
+/* An entity on the nth occurrence of quote; returns the status code and
+ * the reply (to free) in *out. */
+static int
+tag(struct rpc_client *c, const char *art, const char *quote, unsigned nth,
+    const char *label, const char *request_id, Gloss__V1__Reply **out)
+{
+	Gloss__V1__Annotation a = GLOSS__V1__ANNOTATION__INIT;
+	Gloss__V1__Entity e = GLOSS__V1__ENTITY__INIT;
+
+	e.label = S(label);
+	a.body_case = GLOSS__V1__ANNOTATION__BODY_ENTITY;
+	a.entity = &e;
+	return create_on_quote(c, &a, art, quote, nth, "tagger", request_id,
+	    out);
 }
 
 static uint64_t
@@ -676,12 +688,7 @@ test_filter_combinations(void **state)
 static uint64_t
 note_ok(struct rpc_client *c, size_t len)
 {
-	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__CreateAnnotationRequest ca =
-	    GLOSS__V1__CREATE_ANNOTATION_REQUEST__INIT;
 	Gloss__V1__Annotation a = GLOSS__V1__ANNOTATION__INIT;
-	Gloss__V1__SpanSelector sel = GLOSS__V1__SPAN_SELECTOR__INIT, *sels[1];
-	Gloss__V1__Quote qu = GLOSS__V1__QUOTE__INIT;
 	Gloss__V1__Note n = GLOSS__V1__NOTE__INIT;
 	Gloss__V1__Reply *r;
 	char *text = malloc(len + 1);
@@ -689,21 +696,12 @@ note_ok(struct rpc_client *c, size_t len)
 
 	memset(text, 'n', len);
 	text[len] = '\0';
-	qu.exact = S("Café");
-	sel.selector_case = GLOSS__V1__SPAN_SELECTOR__SELECTOR_QUOTE;
-	sel.quote = &qu;
-	sels[0] = &sel;
 	n.text = text;
-	a.article_id = S("pt");
-	a.n_select = 1;
-	a.select = sels;
 	a.body_case = GLOSS__V1__ANNOTATION__BODY_NOTE;
 	a.note = &n;
-	ca.annotation = &a;
-	q.author = S("noter");
-	q.body_case = GLOSS__V1__REQUEST__BODY_CREATE_ANNOTATION;
-	q.create_annotation = &ca;
-	assert_int_equal(rpc_call(c, &q, 10000, &r), OK);
+	assert_int_equal(create_on_quote(c, &a, "pt", "Café", 0, "noter", NULL,
+	                     &r),
+	    OK);
 	id = r->create_annotation->annotation->id;
 	rpc_reply_free(r);
 	free(text);
