@@ -21,13 +21,7 @@ import tempfile
 import glosstest
 from glosstest import GLOSS, SEEDS, check, gloss, start_glossd, stop_glossd
 
-G000 = "000_37e09da8a1b7b9fa"  # pt, the original
-G001 = "001_5b91122d76223f77"  # en, translation_of 000
-G003 = "003_d4609c45f16f6551"  # ar, translation_of 000
-G002 = "002_825f8c3cad83cc35"  # pt
-G004 = "004_0a79a96be110de23"  # fr
-SEED_FILES = [(G000, "pt", None), (G001, "en", G000), (G003, "ar", G000),
-              (G002, "pt", None), (G004, "fr", None)]
+from glosstest import G000, G001, G002, G003, G004, SEED_FILES, import_seed
 
 # Our own text for what the seeds lack: an emoji with a skin tone, a ZWJ
 # family, two flags, a combining accent (e + U+0301), Arabic with harakat,
@@ -149,14 +143,7 @@ def refuse(what, args, *needles, code=1):
 
 def import_seeds():
     for stem, lang, orig in SEED_FILES:
-        path = os.path.join(SEEDS, stem + ".txt")
-        args = ["import", "--lang", lang, path]
-        if orig:
-            args[1:1] = ["--translation-of", orig]
-        r = gloss(*args)
-        check(r.returncode == 0, "import %s: %s" % (stem, r.stderr))
-        with open(path, "rb") as f:
-            texts[stem] = f.read().decode()
+        texts[stem] = import_seed(stem, lang, orig)[1].decode()
 
 
 def tag_seed_entities():

@@ -13,15 +13,8 @@ import shutil
 import tempfile
 
 import glosstest
-from glosstest import SEEDS, check, gloss, start_glossd, stop_glossd
-
-SEED_FILES = [  # stem, language, translation_of
-    ("000_37e09da8a1b7b9fa", "pt", None),
-    ("001_5b91122d76223f77", "en", "000_37e09da8a1b7b9fa"),
-    ("003_d4609c45f16f6551", "ar", "000_37e09da8a1b7b9fa"),
-    ("002_825f8c3cad83cc35", "pt", None),
-    ("004_0a79a96be110de23", "fr", None),
-]
+from glosstest import (SEED_FILES, SEEDS, check, gloss, import_seed,
+                       start_glossd, stop_glossd)
 
 # Our own text for what the seeds lack: astral characters, emoji modifiers,
 # ZWJ sequences, flags, combining marks, CRLF.
@@ -43,16 +36,10 @@ def test_seeds(tmp):
         return {}
     files = {}
     for stem, lang, orig in SEED_FILES:
-        path = os.path.join(SEEDS, stem + ".txt")
-        args = ["import", "--lang", lang, path]
-        if orig:
-            args[1:1] = ["--translation-of", orig]
-        r = gloss(*args)
-        check(r.returncode == 0, "import %s: %s" % (stem, r.stderr))
+        r, data = import_seed(stem, lang, orig)
         check(r.stdout.decode().startswith("imported " + stem),
               "import prints what it stored: %r" % r.stdout)
-        with open(path, "rb") as f:
-            files[stem] = (lang, orig, f.read())
+        files[stem] = (lang, orig, data)
     for stem, (lang, orig, data) in files.items():
         r = gloss("show", stem)
         check(r.returncode == 0 and r.stdout == data,

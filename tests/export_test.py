@@ -26,11 +26,8 @@ import glosstest
 from glosstest import SEEDS, check, gloss, start_glossd, stop_glossd
 PROTO = os.environ["GLOSS_PROTO"]
 
-ORIG, EN, AR, PT2, FR = ("000_37e09da8a1b7b9fa", "001_5b91122d76223f77",
-                         "003_d4609c45f16f6551", "002_825f8c3cad83cc35",
-                         "004_0a79a96be110de23")
-SEED_FILES = [(ORIG, "pt", None), (EN, "en", ORIG), (AR, "ar", ORIG),
-              (PT2, "pt", None), (FR, "fr", None)]
+from glosstest import SEED_FILES, import_seed
+from glosstest import G000 as ORIG, G001 as EN, G003 as AR, G004 as FR
 
 # Our own texts, for what the seeds lack: astral characters, skin tones,
 # ZWJ families, flags, combining marks, CRLF; a translation pair of them.
@@ -164,14 +161,7 @@ def import_texts(tmp, corpus):
     if not have_seeds:
         print("seeds folder %s is absent: seed checks skipped" % SEEDS)
     for stem, lang, orig in SEED_FILES if have_seeds else []:
-        path = os.path.join(SEEDS, stem + ".txt")
-        args = ["import", "--lang", lang, path]
-        if orig:
-            args[1:1] = ["--translation-of", orig]
-        r = gloss(*args)
-        check(r.returncode == 0, "import %s: %s" % (stem, r.stderr))
-        with open(path, "rb") as f:
-            corpus.texts[stem] = f.read().decode("utf-8")
+        corpus.texts[stem] = import_seed(stem, lang, orig)[1].decode()
     for name, text, args in (("own-src", OWN_SRC, []),
                              ("own-tr", OWN_TR,
                               ["--translation-of", "own-src"])):

@@ -15,6 +15,15 @@ GLOSSD = os.environ["GLOSSD"]
 GLOSS = os.environ["GLOSS"]
 SEEDS = os.environ.get("GLOSS_SEEDS", "")
 
+# The seed corpus (../shared/seeds): stem, language, translation_of.
+G000 = "000_37e09da8a1b7b9fa"  # pt, the original
+G001 = "001_5b91122d76223f77"  # en, translation_of 000
+G003 = "003_d4609c45f16f6551"  # ar, translation_of 000
+G002 = "002_825f8c3cad83cc35"  # pt
+G004 = "004_0a79a96be110de23"  # fr
+SEED_FILES = [(G000, "pt", None), (G001, "en", G000), (G003, "ar", G000),
+              (G002, "pt", None), (G004, "fr", None)]
+
 failures = 0
 checks = 0
 
@@ -36,6 +45,19 @@ def gloss(*args, stdin=None, sock=None):
         env["GLOSS_SOCKET"] = sock
     return subprocess.run([GLOSS, *args], input=stdin, capture_output=True,
                           timeout=60, env=env)
+
+
+def import_seed(stem, lang, orig):
+    """Imports one seed with `gloss import` (checked to succeed); returns
+    the run and the file's bytes."""
+    path = os.path.join(SEEDS, stem + ".txt")
+    args = ["import", "--lang", lang, path]
+    if orig:
+        args[1:1] = ["--translation-of", orig]
+    r = gloss(*args)
+    check(r.returncode == 0, "import %s: %s" % (stem, r.stderr))
+    with open(path, "rb") as f:
+        return r, f.read()
 
 
 def _die_with_parent():
