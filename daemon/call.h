@@ -19,11 +19,13 @@
 
 struct store;
 struct store_txn;
+struct writer;
 
 /* The daemon as handlers see it: set up by main before serving, read-only
  * afterwards except for the atomic counters. */
 struct call_env {
 	struct store *store;
+	struct writer *writer; /* where writes go (writer.h) */
 	const char *data_dir;
 	const char *const *listen;
 	size_t n_listen;

@@ -182,7 +182,6 @@ main(int argc, char **argv)
 	struct store_options so = { 0 };
 	static struct call_env env;
 	static char ipc[4096];
-	struct writer *w;
 	struct server *sv;
 	char why[1024];
 	sigset_t set;
@@ -206,10 +205,10 @@ main(int argc, char **argv)
 	}
 	main_env(&env, &o, ipc);
 	store_secret(env.store, env.page_secret);
-	if (writer_start(&env, &w) != STATUS_OK)
+	if (writer_start(&env, &env.writer) != STATUS_OK)
 		fatal("cannot start the writer thread");
-	if (server_start(&env, w, &sv, why, sizeof(why)) != STATUS_OK) {
-		writer_stop(w);
+	if (server_start(&env, &sv, why, sizeof(why)) != STATUS_OK) {
+		writer_stop(env.writer);
 		store_close(env.store);
 		fatal("%s", why);
 	}
@@ -219,7 +218,7 @@ main(int argc, char **argv)
 	sig = main_wait(&set);
 	log_info("%s: finishing requests in flight", strsignal(sig));
 	server_stop(sv);
-	writer_stop(w);
+	writer_stop(env.writer);
 	store_close(env.store);
 	log_info("stopped");
 	return 0;

@@ -13,17 +13,12 @@
 #include <nng/transport/ipc/ipc.h>
 #include <nng/transport/tcp/tcp.h>
 
-#include "hash.h"
 #include "log.h"
-#include "method.h"
+#include "serve.h"
 #include "server.h"
-#include "store.h"
-#include "wire.h"
 
-#define SERVER_POLL_MS    250  /* how often an idle worker checks for stop */
-#define SERVER_SEND_MS    5000 /* a peer that does not read its reply */
-#define SERVER_REQID_MAX  36   /* AIP-155 */
-#define SERVER_AUTHOR_MAX 64
+#define SERVER_POLL_MS 250  /* how often an idle worker checks for stop */
+#define SERVER_SEND_MS 5000 /* a peer that does not read its reply */
 
 struct server_worker {
 	struct server *server;
@@ -35,7 +30,6 @@ struct server_worker {
 
 struct server {
 	struct call_env *env;
-	struct writer *writer;
 	nng_socket sock;
 	nng_listener *listeners;
 	size_t n_listeners;
@@ -54,158 +48,14 @@ struct server {
 
 /* ------------------------------------------------------------ one request */
 
-static enum status
-server_wire_error(struct call *c, const struct wire_error *e)
+static void *
+server_msg_alloc(void *arg, size_t n)
 {
-	switch (e->fault) {
-	case WIRE_UNKNOWN_FIELD:
-		if (e->depth == 0 && e->field >= 16)
-			return call_error(c, STATUS_UNIMPLEMENTED,
-			    "method number %u is not served by this glossd "
-			    "(%s, gloss.v1); is the client newer than the "
-			    "server?",
-			    e->field, GLOSS_VERSION);
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    e->path[0] ? e->path : "request",
-		    "field number %u of %s is not in gloss.v1 as this glossd "
-		    "knows it",
-		    e->field, e->path[0] ? e->path : "the request");
-	case WIRE_BAD_TEXT:
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, e->path,
-		    "%s is not valid UTF-8 (or holds a NUL byte) at byte %zu",
-		    e->path, e->text_at);
-	case WIRE_TOO_DEEP:
-		return call_error(c, STATUS_INVALID_ARGUMENT,
-		    "the request nests messages deeper than gloss.v1 does");
-	default:
-		return call_error(c, STATUS_INVALID_ARGUMENT,
-		    "the request is not a packed gloss.v1.Request message");
-	}
-}
+	nng_msg **msg = arg;
 
-/* The printable-ASCII and size rules of the envelope's own fields. */
-static enum status
-server_check_envelope(struct call *c)
-{
-	Gloss__V1__Request *q = c->req;
-	size_t n = strlen(q->request_id);
-
-	for (size_t i = 0; i < n; i++)
-		if (q->request_id[i] < 0x21 || q->request_id[i] > 0x7e)
-			n = SERVER_REQID_MAX + 1;
-	if (n > SERVER_REQID_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "request_id",
-		    "request_id must be at most %d printable ASCII characters "
-		    "(a UUID is best)",
-		    SERVER_REQID_MAX);
-	n = strlen(q->author);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)q->author[i] < 0x20 || q->author[i] == 0x7f)
-			n = SERVER_AUTHOR_MAX + 1;
-	if (n > SERVER_AUTHOR_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "author",
-		    "author must be at most %d bytes without control "
-		    "characters",
-		    SERVER_AUTHOR_MAX);
-	if (n == 0)
-		q->author = (char *)"anonymous";
-	return STATUS_OK;
-}
-
-/* Hashes the packed method arm, so a reused request_id can be told apart
- * from a resend of the same request. */
-static void
-server_hash_body(struct call *c)
-{
-	const ProtobufCFieldDescriptor *f =
-	    protobuf_c_message_descriptor_get_field(
-	        &gloss__v1__request__descriptor, (unsigned)c->req->body_case);
-	const ProtobufCMessage *arm =
-	    *(ProtobufCMessage *const *)((const char *)c->req + f->offset);
-	size_t n = protobuf_c_message_get_packed_size(arm);
-	uint8_t *buf = call_alloc(c, n);
-
-	if (buf != NULL) {
-		protobuf_c_message_pack(arm, buf);
-		hash_sha256(buf, n, c->body_hash);
-	}
-}
-
-static enum status
-server_unpack(struct call *c, const uint8_t *buf, size_t n)
-{
-	struct wire_error e;
-
-	if (n > c->env->max_request_bytes)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
-		    "the request is %zu bytes; this glossd takes at most %zu",
-		    n, c->env->max_request_bytes);
-	if (wire_check(&gloss__v1__request__descriptor, buf, n, &e) != WIRE_OK)
-		return server_wire_error(c, &e);
-	c->req = (Gloss__V1__Request *)
-	    protobuf_c_message_unpack(&gloss__v1__request__descriptor,
-	        &c->allocator, n, buf);
-	if (c->req == NULL)
-		return call_error(c,
-		    c->allocated >= c->budget / 2 ? STATUS_RESOURCE_EXHAUSTED
-		                                  : STATUS_INVALID_ARGUMENT,
-		    "the request is not a packed gloss.v1.Request message");
-	if (c->req->body_case == GLOSS__V1__REQUEST__BODY__NOT_SET)
-		return call_error(c, STATUS_INVALID_ARGUMENT,
-		    "the request names no method (its oneof body is empty)");
-	return server_check_envelope(c);
-}
-
-static enum status
-server_read(struct call *c, const struct method *m)
-{
-	enum status s;
-
-	if ((s = store_read_begin(c->env->store, &c->txn)) != STATUS_OK)
-		return call_error(c, s, "cannot begin a read");
-	c->now_ms = call_now_ms();
-	s = m->fn(c);
-	store_read_end(c->txn);
-	c->txn = NULL;
-	return s;
-}
-
-static void
-server_dispatch(struct server *sv, struct call *c, const struct method *m)
-{
-	if (c->req->timeout_ms != 0)
-		c->deadline_ms = call_mono_ms() + c->req->timeout_ms;
-	if (m->flags & METHOD_WRITE) {
-		server_hash_body(c);
-		writer_submit(sv->writer, c, m);
-	} else {
-		server_read(c, m);
-	}
-	if (call_status(c) != STATUS_OK)
-		c->reply.body_case = GLOSS__V1__REPLY__BODY__NOT_SET;
-}
-
-/* Packs the reply into a new message; NULL if nng cannot allocate one. */
-static nng_msg *
-server_pack(struct call *c)
-{
-	size_t n = protobuf_c_message_get_packed_size(&c->reply.base);
-	nng_msg *msg;
-
-	if (n > c->env->max_reply_bytes) {
-		log_error("a reply of %zu bytes was refused", n);
-		call_reset_reply(c);
-		call_error(c, STATUS_INTERNAL,
-		    "the reply would be %zu bytes, over the %zu-byte limit; "
-		    "ask for a smaller page",
-		    n, c->env->max_reply_bytes);
-		n = protobuf_c_message_get_packed_size(&c->reply.base);
-	}
-	if (nng_msg_alloc(&msg, n) != 0)
+	if (nng_msg_alloc(msg, n) != 0)
 		return NULL;
-	protobuf_c_message_pack(&c->reply.base, nng_msg_body(msg));
-	return msg;
+	return nng_msg_body(*msg);
 }
 
 /*
@@ -216,32 +66,13 @@ server_pack(struct call *c)
 static nng_msg *
 server_serve(struct server *sv, nng_msg *req, bool may_park, uint32_t *park_ms)
 {
-	struct call c;
-	const struct method *m = NULL;
-	int64_t t0 = call_mono_ms();
 	nng_msg *reply = NULL;
+	struct serve_out out = { server_msg_alloc, &reply };
+	unsigned flags = may_park ? SERVE_MAY_PARK : 0;
 
-	call_init(&c, sv->env, 4 * sv->env->max_request_bytes + (1 << 20));
-	c.may_park = may_park;
-	if (server_unpack(&c, nng_msg_body(req), nng_msg_len(req)) ==
-	    STATUS_OK) {
-		m = method_find(c.req->body_case);
-		if (m == NULL)
-			call_error(&c, STATUS_UNIMPLEMENTED,
-			    "method number %d is not served by this glossd",
-			    (int)c.req->body_case);
-		else
-			server_dispatch(sv, &c, m);
-	}
-	*park_ms = call_status(&c) == STATUS_OK ? c.park_ms : 0;
-	if (*park_ms == 0) {
-		reply = server_pack(&c);
-		atomic_fetch_add(&sv->env->requests_served, 1);
-		log_debug("%s: %s (%lld ms) %s", m != NULL ? m->name : "?",
-		    status_name(call_status(&c)),
-		    (long long)(call_mono_ms() - t0), c.status.message);
-	}
-	call_fini(&c);
+	if (serve_request(sv->env, nng_msg_body(req), nng_msg_len(req), flags,
+	        &out, park_ms) != SERVE_REPLIED)
+		return NULL;
 	return reply;
 }
 
@@ -546,8 +377,8 @@ server_open(struct server *sv, char *why, size_t whylen)
 }
 
 enum status
-server_start(struct call_env *env, struct writer *w, struct server **out,
-    char *why, size_t whylen)
+server_start(struct call_env *env, struct server **out, char *why,
+    size_t whylen)
 {
 	struct server *sv = calloc(1, sizeof(*sv));
 	enum status s;
@@ -559,7 +390,6 @@ server_start(struct call_env *env, struct writer *w, struct server **out,
 		return STATUS_RESOURCE_EXHAUSTED;
 	}
 	sv->env = env;
-	sv->writer = w;
 	pthread_mutex_init(&sv->park_mu, NULL);
 	if ((s = server_open(sv, why, whylen)) != STATUS_OK) {
 		server_stop(sv);

@@ -1,14 +1,12 @@
 /*
  * server: the only nng user.  Listens on the configured URLs with one REP
- * socket, runs N worker threads (one nng context each) that receive a
- * request, check and unpack it, dispatch it through the method table (reads
- * on the worker, writes through the writer) and send the packed reply.
+ * socket and runs N worker threads (one nng context each) that receive a
+ * request, serve it (serve.h: bytes in, reply bytes out) and send the reply.
  */
 #ifndef GLOSS_SERVER_H
 #define GLOSS_SERVER_H
 
 #include "call.h"
-#include "writer.h"
 
 struct server;
 
@@ -17,8 +15,8 @@ struct server;
  * workers.  On failure writes a sentence for a person into why and returns
  * INVALID_ARGUMENT (a bad URL), UNAVAILABLE (address in use) or INTERNAL.
  */
-enum status server_start(struct call_env *env, struct writer *w,
-    struct server **out, char *why, size_t whylen);
+enum status server_start(struct call_env *env, struct server **out, char *why,
+    size_t whylen);
 
 /*
  * Stops listening, lets the workers finish the requests they hold (their
