@@ -35,10 +35,11 @@ ann_article(struct call *c, const char *id, const char *field,
 		    "%s is required", field);
 	s = store_article_get(c->txn, id, &c->allocator, a);
 	if (s == STATUS_NOT_FOUND)
-		return call_field_error(c, s, field,
-		    "article '%.140s' not found", id);
+		return call_field_error(c, s, field, "article '%s' not found",
+		    call_clip(c, id, 140));
 	if (s != STATUS_OK)
-		return call_error(c, s, "cannot read article '%.140s'", id);
+		return call_error(c, s, "cannot read article '%s'",
+		    call_clip(c, id, 140));
 	if ((*a)->state == GLOSS__V1__STATE__STATE_DELETED)
 		return call_field_error(c, STATUS_FAILED_PRECONDITION, field,
 		    "article '%s' is deleted (by %s); annotations cannot point "
@@ -116,9 +117,10 @@ ann_resolve_spans(struct call *c, Gloss__V1__Annotation *a,
 			return call_field_error(c, STATUS_INVALID_ARGUMENT,
 			    "annotation.select",
 			    "the spans of one annotation must not overlap: "
-			    "'%.80s' (chars %u-%u) and '%.80s' (chars %u-%u)",
-			    spans[i - 1]->exact, spans[i - 1]->char_start,
-			    spans[i - 1]->char_end, spans[i]->exact,
+			    "'%s' (chars %u-%u) and '%s' (chars %u-%u)",
+			    call_clip(c, spans[i - 1]->exact, 80),
+			    spans[i - 1]->char_start, spans[i - 1]->char_end,
+			    call_clip(c, spans[i]->exact, 80),
 			    spans[i]->char_start, spans[i]->char_end);
 	a->spans = spans;
 	a->n_spans = n;
@@ -156,9 +158,9 @@ ann_check_entity(struct call *c, Gloss__V1__Entity *e)
 	if (!ann_kb_valid(e->kb_id))
 		return call_field_error(c, STATUS_INVALID_ARGUMENT,
 		    "entity.kb_id",
-		    "kb_id '%.40s' is not a Wikidata QID (Q followed by "
+		    "kb_id '%s' is not a Wikidata QID (Q followed by "
 		    "digits, e.g. Q305177) or NIL",
-		    e->kb_id);
+		    call_clip(c, e->kb_id, 40));
 	return ann_length(c, e->canonical_name, ANN_SHORT_MAX,
 	    "entity.canonical_name");
 }
@@ -185,8 +187,8 @@ ann_check_evidence(struct call *c, Gloss__V1__Evidence *ev)
 			    "evidence",
 			    "evidence is a span of a stored article "
 			    "(article_id and select) or an http(s) URL; got "
-			    "'%.100s'",
-			    ev->url);
+			    "'%s'",
+			    call_clip(c, ev->url, 100));
 		return STATUS_OK;
 	}
 	if (ev->url[0] != '\0')
@@ -499,9 +501,10 @@ ann_find_for_write(struct call *c, uint64_t id, const char *etag,
 	if (etag[0] != '\0' && strcmp(etag, (*a)->etag) != 0)
 		return call_field_error(c, STATUS_ABORTED, "etag",
 		    "annotation %" PRIu64 " changed since you read it: it is "
-		    "now revision %" PRIu64 " by %s (etag %s, yours %.40s); "
+		    "now revision %" PRIu64 " by %s (etag %s, yours %s); "
 		    "read it again and redo your change",
-		    id, (*a)->revision, (*a)->updated_by, (*a)->etag, etag);
+		    id, (*a)->revision, (*a)->updated_by, (*a)->etag,
+		    call_clip(c, etag, 40));
 	return STATUS_OK;
 }
 
@@ -769,9 +772,10 @@ ann_list_article_known(struct call *c, const char *id)
 	call_release(c, m);
 	if (s == STATUS_NOT_FOUND)
 		return call_field_error(c, s, "article_id",
-		    "article '%.140s' not found", id);
+		    "article '%s' not found", call_clip(c, id, 140));
 	if (s != STATUS_OK)
-		return call_error(c, s, "cannot read article '%.140s'", id);
+		return call_error(c, s, "cannot read article '%s'",
+		    call_clip(c, id, 140));
 	return STATUS_OK;
 }
 

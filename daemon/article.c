@@ -79,9 +79,10 @@ article_check_meta(struct call *c, const Gloss__V1__Article *a)
 		    strlen(v) > ARTICLE_META_VAL_MAX)
 			return call_field_error(c, STATUS_INVALID_ARGUMENT,
 			    "article.metadata",
-			    "metadata key '%.40s': keys are 1-%d bytes, values "
+			    "metadata key '%s': keys are 1-%d bytes, values "
 			    "at most %d",
-			    k, ARTICLE_META_KEY_MAX, ARTICLE_META_VAL_MAX);
+			    call_clip(c, k, 40), ARTICLE_META_KEY_MAX,
+			    ARTICLE_META_VAL_MAX);
 	}
 	return STATUS_OK;
 }
@@ -94,15 +95,15 @@ article_check(struct call *c, const Gloss__V1__Article *a)
 	if (a->id[0] != '\0' && !article_id_valid(a->id))
 		return call_field_error(c, STATUS_INVALID_ARGUMENT,
 		    "article.id",
-		    "article id '%.140s' is not 1-%d of A-Z a-z 0-9 . _ - "
+		    "article id '%s' is not 1-%d of A-Z a-z 0-9 . _ - "
 		    "starting with a letter or digit",
-		    a->id, ARTICLE_ID_MAX);
+		    call_clip(c, a->id, 140), ARTICLE_ID_MAX);
 	if (!article_language_valid(a->language))
 		return call_field_error(c, STATUS_INVALID_ARGUMENT,
 		    "article.language",
-		    "language '%.40s' is not a BCP 47 tag such as 'pt' or "
+		    "language '%s' is not a BCP 47 tag such as 'pt' or "
 		    "'pt-BR'",
-		    a->language);
+		    call_clip(c, a->language, 40));
 	if (n == 0)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT,
 		    "article.text", "the article's text is empty");
@@ -288,10 +289,11 @@ article_find(struct call *c, const char *id, Gloss__V1__Article **a)
 		    "no article id given");
 	s = store_article_get(c->txn, id, &c->allocator, a);
 	if (s == STATUS_NOT_FOUND)
-		return call_field_error(c, s, "id",
-		    "article '%.140s' not found", id);
+		return call_field_error(c, s, "id", "article '%s' not found",
+		    call_clip(c, id, 140));
 	if (s != STATUS_OK)
-		return call_error(c, s, "cannot read article '%.140s'", id);
+		return call_error(c, s, "cannot read article '%s'",
+		    call_clip(c, id, 140));
 	return STATUS_OK;
 }
 

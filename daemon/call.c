@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "call.h"
+#include "text.h"
 
 #define CALL_BLOCK_MIN (16 * 1024)
 
@@ -116,6 +117,22 @@ call_strndup(struct call *c, const char *s, size_t n)
 	return p;
 }
 
+const char *
+call_clip(struct call *c, const char *s, size_t max)
+{
+	size_t n = strlen(s), k;
+	char *p;
+
+	if (n <= max)
+		return s;
+	k = text_clip(s, n, max);
+	if ((p = call_alloc(c, k + sizeof("…"))) == NULL)
+		return "…";
+	memcpy(p, s, k);
+	memcpy(p + k, "…", sizeof("…"));
+	return p;
+}
+
 static char *
 call_vprintf(struct call *c, const char *fmt, va_list ap)
 {
@@ -144,6 +161,28 @@ call_printf(struct call *c, const char *fmt, ...)
 	return p;
 }
 
+/* Makes the status message valid UTF-8 if it is not (a %.Ns of client
+ * text, or the spare buffer's cut), so that every reply's message is. */
+static void
+call_scrub_message(struct call *c)
+{
+	const char *m = c->status.message;
+	size_t n = strlen(m), bad;
+	char tmp[sizeof(c->spare_message)], *p;
+
+	if (text_utf8_check(m, n, &bad))
+		return;
+	/* Each bad byte grows to 3 (U+FFFD); the spare is the fallback. */
+	if ((p = call_alloc(c, 3 * n + 1)) != NULL) {
+		text_scrub(m, n, p, 3 * n + 1);
+		c->status.message = p;
+		return;
+	}
+	text_scrub(m, n, tmp, sizeof(tmp));
+	memcpy(c->spare_message, tmp, sizeof(tmp));
+	c->status.message = c->spare_message;
+}
+
 static void
 call_set_status(struct call *c, enum status s, const char *field,
     const char *fmt, va_list ap)
@@ -158,6 +197,7 @@ call_set_status(struct call *c, enum status s, const char *field,
 		vsnprintf(c->spare_message, sizeof(c->spare_message), fmt, ap);
 		c->status.message = c->spare_message;
 	}
+	call_scrub_message(c);
 	if (field == NULL)
 		return;
 	gloss__v1__field_violation__init(&c->spare_violation);

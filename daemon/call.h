@@ -114,6 +114,15 @@ struct call_mark {
 struct call_mark call_mark(const struct call *c);
 void call_release(struct call *c, struct call_mark m);
 
+/*
+ * s as a message may quote it: s itself if it is at most max bytes, else
+ * its first characters cut by text_clip() and "…", in the arena ("…" alone
+ * when the arena is spent).  Every message that quotes what a client sent
+ * goes through it, never through printf's "%.Ns", which cuts inside a
+ * UTF-8 sequence.
+ */
+const char *call_clip(struct call *c, const char *s, size_t max);
+
 /* Copies into the arena; NULL when out of budget. */
 char *call_strndup(struct call *c, const char *s, size_t n);
 char *call_printf(struct call *c, const char *fmt, ...)
@@ -123,6 +132,8 @@ char *call_printf(struct call *c, const char *fmt, ...)
  * Sets the reply's status (code `s`, message from fmt) and returns `s`, so
  * that a handler reports and returns in one statement:
  *     return call_error(c, STATUS_NOT_FOUND, "no article '%s'", id);
+ * The message is always valid UTF-8: a byte that would break it becomes
+ * U+FFFD (quote client text with call_clip(), so that none does).
  */
 enum status call_error(struct call *c, enum status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

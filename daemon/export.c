@@ -704,9 +704,9 @@ export_check(struct call *c, struct export_run *r)
 
 	if ((r->f = export_find(q->format)) == NULL)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "format",
-		    "there is no export format '%.40s'; the formats are jsonl, "
+		    "there is no export format '%s'; the formats are jsonl, "
 		    "w3c, brat, conll, mqm and spacy",
-		    q->format);
+		    call_clip(c, q->format, 40));
 	if (scopes > 1)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT,
 		    "article_id",
@@ -738,10 +738,10 @@ export_first(struct call *c, struct export_run *r)
 	s = store_article_get(c->txn, q->article_id, &c->allocator, &a);
 	if (s == STATUS_NOT_FOUND)
 		return call_field_error(c, s, "article_id",
-		    "article '%.140s' not found", q->article_id);
+		    "article '%s' not found", call_clip(c, q->article_id, 140));
 	if (s != STATUS_OK)
-		return call_error(c, s, "cannot read article '%.140s'",
-		    q->article_id);
+		return call_error(c, s, "cannot read article '%s'",
+		    call_clip(c, q->article_id, 140));
 	if (a->create_seq > r->as_of)
 		return call_field_error(c, STATUS_NOT_FOUND, "as_of_seq",
 		    "article '%s' did not exist yet after change %" PRIu64

@@ -15,6 +15,7 @@
 #include <unicode/utf8.h>
 
 #include "export.h"
+#include "text.h"
 
 struct conll_token {
 	size_t start, end;
@@ -72,6 +73,13 @@ conll_tokens(struct export_ctx *x, struct conll_token **out)
 	return k;
 }
 
+/* How much of text[start..end) a loss detail quotes: text_clip()'s cut. */
+static int
+conll_quote(const char *text, size_t start, size_t end)
+{
+	return (int)text_clip(text + start, end - start, 80);
+}
+
 /* Tags the tokens of entity e; from is where its first token may be. */
 static size_t
 conll_tag(struct export_ctx *x, struct conll_token *t, size_t nt, size_t from,
@@ -94,7 +102,7 @@ conll_tag(struct export_ctx *x, struct conll_token *t, size_t nt, size_t from,
 		export_loss(x->out, x->article->id, e->id, "overlap",
 		    "%s shares the token '%.*s' with annotation %" PRIu64
 		    " (%s), which was kept",
-		    e->label, (int)(t[first].end - t[first].start),
+		    e->label, conll_quote(text, t[first].start, t[first].end),
 		    text + t[first].start, t[first].entity->id,
 		    t[first].entity->label);
 		return first;
@@ -103,7 +111,8 @@ conll_tag(struct export_ctx *x, struct conll_token *t, size_t nt, size_t from,
 		export_loss(x->out, x->article->id, e->id, "boundary",
 		    "the %s span starts or ends inside a token; the tokens "
 		    "'%.*s' were tagged whole",
-		    e->label, (int)(t[last - 1].end - t[first].start),
+		    e->label,
+		    conll_quote(text, t[first].start, t[last - 1].end),
 		    text + t[first].start);
 	for (size_t i = first; i < last; i++) {
 		t[i].entity = e;

@@ -249,9 +249,9 @@ import_annotation(struct call *c, struct import_state *st,
 			return call_error(c,
 			    s == STATUS_NOT_FOUND ? STATUS_INVALID_ARGUMENT : s,
 			    "line %" PRIu64 ": annotation %" PRIu64
-			    " is on article '%.140s', which comes nowhere "
+			    " is on article '%s', which comes nowhere "
 			    "before it",
-			    st->line, a->id, a->article_id);
+			    st->line, a->id, call_clip(c, a->article_id, 140));
 		st->article = art = got;
 	}
 	for (size_t i = 0; i < a->n_spans; i++)
@@ -365,8 +365,8 @@ export_import_records(struct call *c)
 	if (strcmp(q->format, "jsonl") != 0)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "format",
 		    "only format 'jsonl' (a gloss export) can be imported, "
-		    "not '%.40s'",
-		    q->format);
+		    "not '%s'",
+		    call_clip(c, q->format, 40));
 	if ((s = import_token_read(c, q->import_token, &st)) != STATUS_OK)
 		return s;
 	st.line = q->first_line > 0 ? q->first_line : st.lines + 1;

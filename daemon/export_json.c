@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "text.h"
 
 #define JSON_DEPTH_MAX 16
 
@@ -243,12 +244,18 @@ json_fail(struct json_parser *jp, const char *fmt, ...)
 {
 	va_list ap;
 
+	char why[1024];
+	size_t n;
+
 	if (jp->failed)
 		return false;
 	jp->failed = true;
 	va_start(ap, fmt);
-	vsnprintf(jp->why, jp->whylen, fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	n = text_clip(why, strlen(why), jp->whylen - 1);
+	memcpy(jp->why, why, n);
+	jp->why[n] = '\0';
 	return false;
 }
 
@@ -497,7 +504,8 @@ json_enum(struct json_parser *jp, const ProtobufCFieldDescriptor *f, int *dst)
 		return false;
 	ev = protobuf_c_enum_descriptor_get_value_by_name(f->descriptor, name);
 	if (ev == NULL)
-		return json_fail(jp, "'%.40s' is not a value of %s", name,
+		return json_fail(jp, "'%.*s' is not a value of %s",
+		    (int)text_clip(name, strlen(name), 40), name,
 		    ((const ProtobufCEnumDescriptor *)f->descriptor)->name);
 	*dst = ev->value;
 	return true;
@@ -664,7 +672,8 @@ json_member(struct json_parser *jp, const ProtobufCMessageDescriptor *d,
 	if (!json_string(jp, &key) || !json_eat(jp, ':'))
 		return json_fail(jp, "a \"name\": value pair was expected");
 	if ((f = json_field(d, key)) == NULL)
-		return json_fail(jp, "%s has no field '%.60s'", d->name, key);
+		return json_fail(jp, "%s has no field '%.*s'", d->name,
+		    (int)text_clip(key, strlen(key), 60), key);
 	json_ws(jp);
 	if (jp->end - jp->s >= 4 && memcmp(jp->s, "null", 4) == 0) {
 		jp->s += 4;

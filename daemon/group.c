@@ -95,9 +95,10 @@ group_get(struct call *c)
 	s = store_article_get(c->txn, q->group, &c->allocator, &a);
 	if (s == STATUS_NOT_FOUND)
 		return call_field_error(c, s, "group",
-		    "no article or group '%.140s'", q->group);
+		    "no article or group '%s'", call_clip(c, q->group, 140));
 	if (s != STATUS_OK)
-		return call_error(c, s, "cannot read '%s'", q->group);
+		return call_error(c, s, "cannot read '%s'",
+		    call_clip(c, q->group, 140));
 	gloss__v1__get_translation_group_response__init(r);
 	r->group = a->group;
 	f.group = term.value = a->group;

@@ -189,8 +189,9 @@ label_check(struct call *c, const char *set, const char *name,
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read label set '%s'", set);
 	return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
-	    "'%.80s' is not in label set '%s'; allowed: %s%s", name, set,
-	    ll.buf, ll.count > LABEL_LIST_MAX ? ", ..." : "");
+	    "'%s' is not in label set '%s'; allowed: %s%s",
+	    call_clip(c, name, 80), set, ll.buf,
+	    ll.count > LABEL_LIST_MAX ? ", ..." : "");
 }
 
 /* What ListLabels collects for one set. */
@@ -250,9 +251,9 @@ static enum status
 label_unknown_set(struct call *c, const char *set, const char *field)
 {
 	return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
-	    "there is no label set '%.64s'; the sets are entity, "
+	    "there is no label set '%s'; the sets are entity, "
 	    "mqm_category, mqm_severity and verdict",
-	    set);
+	    call_clip(c, set, 64));
 }
 
 enum status

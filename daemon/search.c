@@ -160,9 +160,10 @@ search_run(struct call *c, struct search_page *pg, const char *resume_id)
 		s = store_article_get(c->txn, first, &c->allocator, &a);
 		if (s == STATUS_NOT_FOUND && q->article_id[0] != '\0')
 			return call_field_error(c, s, "article_id",
-			    "article '%.140s' not found", first);
+			    "article '%s' not found", call_clip(c, first, 140));
 		if (s != STATUS_OK && s != STATUS_NOT_FOUND)
-			return call_error(c, s, "cannot read '%s'", first);
+			return call_error(c, s, "cannot read '%s'",
+			    call_clip(c, first, 140));
 		if (s == STATUS_OK && !search_article(pg, a))
 			return STATUS_OK;
 		if (q->article_id[0] != '\0')

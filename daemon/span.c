@@ -212,22 +212,23 @@ span_from_quote(struct call *c, const char *text, size_t n,
 	    q->suffix, strlen(q->suffix), at, SPAN_MATCHES_MAX);
 	if (count == 0)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
-		    "'%.200s' does not occur in article '%s'%s", q->exact,
-		    article_id,
+		    "'%s' does not occur in article '%s'%s",
+		    call_clip(c, q->exact, 200), article_id,
 		    q->prefix[0] || q->suffix[0]
 		        ? " with the prefix/suffix given"
 		        : " (as whole characters; check spacing and accents)");
 	if (q->nth == 0 && count > 1)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
-		    "'%.200s' occurs %zu times in article '%s'; say which with "
+		    "'%s' occurs %zu times in article '%s'; say which with "
 		    "nth: %s",
-		    q->exact, count, article_id,
+		    call_clip(c, q->exact, 200), count, article_id,
 		    span_list_matches(c, text, n, m, at, count));
 	if (q->nth > count)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
-		    "'%.200s' occurs %zu time%s in article '%s', so there is "
+		    "'%s' occurs %zu time%s in article '%s', so there is "
 		    "no occurrence %u",
-		    q->exact, count, count == 1 ? "" : "s", article_id, q->nth);
+		    call_clip(c, q->exact, 200), count, count == 1 ? "" : "s",
+		    article_id, q->nth);
 	if (q->nth > SPAN_MATCHES_MAX)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
 		    "occurrence %u is past the %d that glossd counts; use a "

@@ -287,7 +287,8 @@ stats_scan(struct call *c, const Gloss__V1__GetStatsRequest *q,
 		s = store_article_get(c->txn, q->article_id, &c->allocator, &a);
 		if (s == STATUS_NOT_FOUND)
 			return call_field_error(c, s, "article_id",
-			    "article '%.140s' not found", q->article_id);
+			    "article '%s' not found",
+			    call_clip(c, q->article_id, 140));
 		if (s == STATUS_OK)
 			stats_article(st, a);
 		term =

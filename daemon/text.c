@@ -57,6 +57,43 @@ text_seq_len(unsigned char c)
 	return c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
 }
 
+/* How many bytes of ill-formed s[0..n) one U+FFFD stands for: a lead
+ * byte with the continuation bytes that follow it (a sequence cut short),
+ * or one byte. */
+static size_t
+text_ill_formed(const char *s, size_t n)
+{
+	unsigned char c = (unsigned char)s[0];
+	size_t k = 1, want = c >= 0xc2 && c <= 0xf4 ? text_seq_len(c) : 1;
+
+	while (k < want && k < n && ((unsigned char)s[k] & 0xc0) == 0x80)
+		k++;
+	return k;
+}
+
+size_t
+text_scrub(const char *s, size_t n, char *out, size_t size)
+{
+	size_t i = 0, o = 0, bad, k;
+
+	while (i < n) {
+		if (text_utf8_check(s + i, n - i, &bad))
+			bad = n - i;
+		k = bad < size - 1 - o ? bad
+		                       : text_clip(s + i, bad, size - 1 - o);
+		memcpy(out + o, s + i, k);
+		o += k;
+		i += bad;
+		if (k < bad || i >= n || size - 1 - o < 3)
+			break;
+		i += text_ill_formed(s + i, n - i);
+		memcpy(out + o, "\xef\xbf\xbd", 3); /* U+FFFD */
+		o += 3;
+	}
+	out[o] = '\0';
+	return o;
+}
+
 void
 text_count(const char *s, size_t n, struct text_counts *out)
 {
@@ -193,6 +230,24 @@ text_is_grapheme_boundary(const char *s, size_t n, size_t byte)
 		prev = c;
 		i = next;
 	}
+}
+
+size_t
+text_clip(const char *s, size_t n, size_t max)
+{
+	size_t cut = max, k;
+
+	if (n <= max)
+		return n;
+	while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+		cut--;
+	k = cut;
+	for (int i = 0; i < 32; i++) {
+		if (k == 0 || text_is_grapheme_boundary(s, n, k))
+			return k;
+		k = text_prev(s, k);
+	}
+	return cut; /* one cluster longer than 32 code points: cut inside */
 }
 
 void

@@ -35,6 +35,23 @@ struct text_counts {
  */
 bool text_utf8_check(const char *s, size_t n, size_t *bad_at);
 
+/*
+ * Where to cut valid UTF-8 s[0..n) to keep at most `max` bytes: n if it
+ * fits, else the largest length <= max that ends on a grapheme-cluster
+ * boundary (a character boundary if one cluster is longer than max), so a
+ * cut never splits a UTF-8 sequence nor a letter from its marks.  This is
+ * the one truncation rule of glossd's messages.
+ */
+size_t text_clip(const char *s, size_t n, size_t max);
+
+/*
+ * Copies s[0..n), which may be any bytes, into out[0..size) as valid UTF-8
+ * without NUL (size >= 4): a byte that does not begin a well-formed
+ * sequence becomes U+FFFD, and the copy is cut on a character boundary
+ * where out is full.  NUL-terminates; returns the length.
+ */
+size_t text_scrub(const char *s, size_t n, char *out, size_t size);
+
 /* Sizes of valid UTF-8 s[0..n) in every unit. */
 void text_count(const char *s, size_t n, struct text_counts *out);
 

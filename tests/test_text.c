@@ -295,11 +295,74 @@ test_find_folded(void **state)
 	    1);
 }
 
+struct clip_case {
+	const char *name, *text;
+	size_t max, want;
+};
+
+/* Expected cuts: the longest prefix of at most max bytes that ends between
+ * grapheme clusters (Python: the largest i <= max with
+ * s.encode()[:i].decode() ending on a cluster). */
+static const struct clip_case clips[] = {
+	{ "fits", "H20", 3, 3 },
+	{ "ascii", "Jensen Huang", 6, 6 },
+	{ "euro inside", "\xe2\x82\xac\xe2\x82\xac", 4, 3 },
+	{ "arabic inside", "\xd8\xaa\xd8\xb1\xd8\xa7\xd9\x85\xd8\xa8", 5, 4 },
+	/* كَ: a letter and its fatha (2 + 2 bytes) stay together. */
+	{ "harakat", "\xd9\x83\xd9\x8e\xd8\xaa", 3, 0 },
+	{ "harakat whole", "\xd9\x83\xd9\x8e\xd8\xaa", 5, 4 },
+	{ "decomposed", "cafe\xcc\x81!", 5, 3 },
+	{ "emoji modifier", "a\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd", 7, 1 },
+	{ "flag pair", "\xf0\x9f\x87\xb5\xf0\x9f\x87\xb9x", 6, 0 },
+	{ "crlf", "a\r\nb", 2, 1 },
+};
+
+static void
+test_clip(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(clips) / sizeof(clips[0]); i++) {
+		const struct clip_case *c = &clips[i];
+		print_message("%s\n", c->name);
+		assert_int_equal(text_clip(c->text, strlen(c->text), c->max),
+		    c->want);
+	}
+}
+
+static void
+test_scrub(void **state)
+{
+	char out[64];
+	size_t at;
+
+	(void)state;
+	/* Valid text is copied as it is. */
+	assert_int_equal(text_scrub("ترامب", 10, out, sizeof(out)), 10);
+	assert_string_equal(out, "ترامب");
+	/* A sequence cut short, a stray continuation byte, a NUL: each
+	 * becomes one U+FFFD. */
+	assert_int_equal(text_scrub("a\xe2\x82"
+	                            "b\x80"
+	                            "c\0d",
+	                     8, out, sizeof(out)),
+	    13);
+	assert_string_equal(out, "a\xef\xbf\xbd"
+	                         "b\xef\xbf\xbd"
+	                         "c\xef\xbf\xbd"
+	                         "d");
+	assert_true(text_utf8_check(out, strlen(out), &at));
+	/* Full: cut on a character boundary, never inside a sequence. */
+	assert_int_equal(text_scrub("\xe2\x82\xac\xe2\x82\xac", 6, out, 6), 3);
+	assert_string_equal(out, "\xe2\x82\xac");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts),
+		cmocka_unit_test(test_clip),
+		cmocka_unit_test(test_scrub),
 		cmocka_unit_test(test_invalid_utf8),
 		cmocka_unit_test(test_offsets_arabic_example),
 		cmocka_unit_test(test_grapheme_boundaries),
