@@ -275,8 +275,8 @@ rpc_call(struct rpc_client *c, Gloss__V1__Request *q, unsigned timeout_ms,
 	n = gloss__v1__request__get_packed_size(q);
 	if (n > RPC_SEND_MAX)
 		return rpc_fail(c, RPC_RESOURCE_EXHAUSTED,
-		    "the request is %zu bytes, over the %zu-byte transport "
-		    "limit",
+		    "the request is %zu bytes; glossd takes at most %zu "
+		    "(nothing was sent)",
 		    n, RPC_SEND_MAX);
 	if ((buf = malloc(n ? n : 1)) == NULL)
 		return rpc_fail(c, RPC_RESOURCE_EXHAUSTED, "out of memory");

@@ -27,9 +27,10 @@
 
 struct rpc_client;
 
-/* The largest request the transport carries (glossd's nng receive limit);
- * glossd itself answers RESOURCE_EXHAUSTED above its own, smaller limit. */
-#define RPC_SEND_MAX ((size_t)8 << 20)
+/* The largest request glossd takes (GetServerInfo's max_request_bytes):
+ * nng cuts a glossd connection that sends more, so the client refuses it
+ * first.  Replies are under 1 MiB; the receive limit leaves room. */
+#define RPC_SEND_MAX ((size_t)1 << 20)
 #define RPC_RECV_MAX ((size_t)4 << 20)
 
 /* $GLOSS_SOCKET if set, else rpc_builtin_url(). */

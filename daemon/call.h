@@ -35,6 +35,10 @@ struct call_env {
 	size_t max_reply_bytes;
 	int64_t start_time_ms;
 	uint8_t page_secret[32]; /* keys the HMAC of page tokens */
+	unsigned max_connections;
+	/* Kept by the server: connections open, and refused over the cap. */
+	atomic_size_t connections;
+	atomic_uint_fast64_t connections_refused;
 	atomic_uint_fast64_t requests_served;
 	atomic_uint_fast64_t writes_committed;
 	atomic_uint_fast64_t commits;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "call.h"
 #include "label.h"
@@ -28,6 +29,7 @@ struct main_options {
 	const char *listen[MAIN_LISTEN_MAX];
 	size_t n_listen;
 	unsigned workers;
+	unsigned max_connections;
 	size_t max_article_kib;
 	size_t map_mib;
 };
@@ -45,6 +47,8 @@ main_usage(FILE *out)
 	    "repeatable\n"
 	    "                          (default: ipc://DIR/glossd.sock)\n"
 	    "  -w, --workers N         request threads (default: 16)\n"
+	    "      --max-connections N clients connected at once (default: "
+	    "512)\n"
 	    "      --max-article-kib N largest article text (default: 512, "
 	    "at most %d)\n"
 	    "      --map-mib N         initial LMDB map size (default: 1024;\n"
@@ -91,6 +95,10 @@ main_option(struct main_options *o, int ch, const char *arg)
 	case 'w':
 		o->workers = (unsigned)main_number("--workers", arg, 1, 256);
 		break;
+	case 'c':
+		o->max_connections =
+		    (unsigned)main_number("--max-connections", arg, 1, 1 << 20);
+		break;
 	case 'a':
 		o->max_article_kib = main_number("--max-article-kib", arg, 1,
 		    MAIN_ARTICLE_KIB_MAX);
@@ -113,6 +121,7 @@ main_parse(int argc, char **argv, struct main_options *o)
 		{ "data", required_argument, NULL, 'd' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "max-connections", required_argument, NULL, 'c' },
 		{ "max-article-kib", required_argument, NULL, 'a' },
 		{ "map-mib", required_argument, NULL, 'm' },
 		{ "log-level", required_argument, NULL, 'L' },
@@ -154,10 +163,39 @@ main_env(struct call_env *env, struct main_options *o, char *ipc)
 	env->listen = o->listen;
 	env->n_listen = o->n_listen;
 	env->workers = o->workers;
+	env->max_connections = o->max_connections;
 	env->max_request_bytes = (size_t)1 << 20;
 	env->max_reply_bytes = (size_t)1 << 20;
 	env->max_article_bytes = o->max_article_kib << 10;
 	env->start_time_ms = call_now_ms();
+}
+
+/*
+ * Raises the soft limit on open files to the hard one, and keeps the
+ * connection cap below what it allows (each connection is a descriptor;
+ * LMDB, the log and nng need a few dozen more).
+ */
+static void
+main_fd_limit(struct main_options *o)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	want = (rlim_t)o->max_connections + 64;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		o->max_connections =
+		    rl.rlim_cur > 128 ? (unsigned)(rl.rlim_cur - 64) : 64;
+		log_warn("open files are limited to %llu: at most %u "
+		         "connections (raise `ulimit -n` for more)",
+		    (unsigned long long)rl.rlim_cur, o->max_connections);
+	}
 }
 
 /* Blocks until SIGINT or SIGTERM.  The signals are blocked in every thread
@@ -177,6 +215,7 @@ main(int argc, char **argv)
 {
 	struct main_options o = { .data_dir = GLOSS_DEFAULT_DATA,
 		.workers = 16,
+		.max_connections = 512,
 		.max_article_kib = 512,
 		.map_mib = 1024 };
 	struct store_options so = { 0 };
@@ -188,6 +227,7 @@ main(int argc, char **argv)
 	int sig;
 
 	main_parse(argc, argv, &o);
+	main_fd_limit(&o);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

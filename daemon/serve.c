@@ -106,14 +106,20 @@ serve_hash_body(struct call *c)
 }
 
 static enum status
+serve_size_error(struct call *c, uint64_t n)
+{
+	return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+	    "the request is %llu bytes; this glossd takes at most %zu",
+	    (unsigned long long)n, c->env->max_request_bytes);
+}
+
+static enum status
 serve_unpack(struct call *c, const uint8_t *buf, size_t n)
 {
 	struct wire_error e;
 
 	if (n > c->env->max_request_bytes)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
-		    "the request is %zu bytes; this glossd takes at most %zu",
-		    n, c->env->max_request_bytes);
+		return serve_size_error(c, n);
 	if (wire_check(&gloss__v1__request__descriptor, buf, n, &e) != WIRE_OK)
 		return serve_wire_error(c, &e);
 	c->req = (Gloss__V1__Request *)
@@ -226,6 +232,22 @@ serve_request(struct call_env *env, const void *req, size_t n, unsigned flags,
 		    status_name(call_status(&c)),
 		    (long long)(call_mono_ms() - t0), c.status.message);
 	}
+	call_fini(&c);
+	return r;
+}
+
+enum serve_result
+serve_too_large(struct call_env *env, uint64_t n, const struct serve_out *out)
+{
+	struct call c;
+	enum serve_result r;
+
+	call_init(&c, env, 1 << 16);
+	serve_size_error(&c, n);
+	r = serve_pack(&c, out) ? SERVE_REPLIED : SERVE_NO_ROOM;
+	atomic_fetch_add(&env->requests_served, 1);
+	log_debug("?: %s (a request of %llu bytes)",
+	    status_name(call_status(&c)), (unsigned long long)n);
 	call_fini(&c);
 	return r;
 }

@@ -43,4 +43,11 @@ enum serve_result {
 enum serve_result serve_request(struct call_env *env, const void *req, size_t n,
     unsigned flags, const struct serve_out *out, uint32_t *park_ms);
 
+/*
+ * The reply to a request of n bytes that was too large to be read whole
+ * (its connection dropped the bytes): RESOURCE_EXHAUSTED, naming the limit.
+ */
+enum serve_result serve_too_large(struct call_env *env, uint64_t n,
+    const struct serve_out *out);
+
 #endif

@@ -1,432 +1,330 @@
 /*
- * server: nng listeners and workers, and the path of one request from bytes
- * to reply bytes.  The only file that includes <nng/nng.h>; no nng error
- * leaves it.
+ * server: the listening sockets, the start, and the orderly stop of the
+ * I/O thread (server_conn.c), the workers (server_work.c) and the waker of
+ * long polls (server_park.c).
+ *
+ * glossd speaks nng's SP REQ/REP protocol itself rather than through nng
+ * 1.5.2 (Debian 12's), whose server side has bugs a server cannot work
+ * around (docs/reliability.md): a peer that hangs up during the handshake
+ * stops a listener for good (nng#1518, fixed in 1.6.0), and one that hangs
+ * up while a large reply is being written leaves a send that never ends, so
+ * nng's reaper waits for it forever: every later connection is never
+ * released and nng_close never returns.  Clients still use nng (or any SP
+ * library): the bytes on the wire are the same.
  */
-#include <pthread.h>
+#include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <nng/nng.h>
-#include <nng/protocol/reqrep0/rep.h>
-#include <nng/transport/ipc/ipc.h>
-#include <nng/transport/tcp/tcp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
-#include "serve.h"
-#include "server.h"
+#include "server_local.h"
 
-#define SERVER_POLL_MS 250  /* how often an idle worker checks for stop */
-#define SERVER_SEND_MS 5000 /* a peer that does not read its reply */
+/* How long a stop waits for the requests being served, then for their
+ * replies to be read: under 10 s in all (a test holds glossd to it). */
+#define SERVER_STOP_DRAIN_MS 4000
+#define SERVER_STOP_FLUSH_MS 2000
 
-struct server_worker {
-	struct server *server;
-	nng_ctx ctx;
-	nng_aio *aio;
-	pthread_t thread;
-	bool started;
-};
-
-struct server {
-	struct call_env *env;
-	nng_socket sock;
-	nng_listener *listeners;
-	size_t n_listeners;
-	struct server_worker *workers;
-	atomic_bool stopping;
-	/* Long polls waiting for a commit (see server_park()). */
-	pthread_mutex_t park_mu;
-	pthread_cond_t park_cv;
-	struct server_parked *parked;
-	size_t n_parked;
-	uint64_t commits_seen;
-	pthread_t waker;
-	bool waker_started;
-	nng_aio *waker_aio;
-};
-
-/* ------------------------------------------------------------ one request */
-
-static void *
-server_msg_alloc(void *arg, size_t n)
-{
-	nng_msg **msg = arg;
-
-	if (nng_msg_alloc(msg, n) != 0)
-		return NULL;
-	return nng_msg_body(*msg);
-}
-
-/*
- * Serves one request and returns the reply (or NULL).  req stays the
- * caller's.  If may_park and the handler asked to wait (a long poll), no
- * reply is made: *park_ms says how long the request may wait.
- */
-static nng_msg *
-server_serve(struct server *sv, nng_msg *req, bool may_park, uint32_t *park_ms)
-{
-	nng_msg *reply = NULL;
-	struct serve_out out = { server_msg_alloc, &reply };
-	unsigned flags = may_park ? SERVE_MAY_PARK : 0;
-
-	if (serve_request(sv->env, nng_msg_body(req), nng_msg_len(req), flags,
-	        &out, park_ms) != SERVE_REPLIED)
-		return NULL;
-	return reply;
-}
-
-/* Sends reply on ctx; frees it if it could not be sent. */
-static void
-server_send(nng_ctx ctx, nng_aio *aio, nng_msg *reply)
-{
-	nng_aio_set_timeout(aio, SERVER_SEND_MS);
-	nng_aio_set_msg(aio, reply);
-	nng_ctx_send(ctx, aio);
-	nng_aio_wait(aio);
-	if (nng_aio_result(aio) != 0) /* unsent, so still ours */
-		nng_msg_free(reply);
-}
-
-/* ------------------------------------------------------------ long polls */
-
-/*
- * A parked request keeps its nng context, so that its reply goes to the
- * right peer later; its worker opens a fresh context and serves on.  The
- * waker serves parked requests again after every commit and when their
- * wait ends, so followers that wait tie up no worker.
- */
-struct server_parked {
-	struct server_parked *next;
-	nng_ctx ctx;
-	nng_msg *req;
-	int64_t until_ms; /* on call_mono_ms()'s clock */
-};
-
-#define SERVER_PARKED_MAX 4096
-
-static void
-server_wake(void *arg)
-{
-	struct server *sv = arg;
-
-	pthread_mutex_lock(&sv->park_mu);
-	sv->commits_seen++;
-	pthread_cond_signal(&sv->park_cv);
-	pthread_mutex_unlock(&sv->park_mu);
-}
-
-/* Takes ctx and req from a worker; false if too many wait already. */
-static bool
-server_park(struct server *sv, nng_ctx ctx, nng_msg *req, uint32_t park_ms)
-{
-	struct server_parked *p;
-
-	pthread_mutex_lock(&sv->park_mu);
-	if (sv->n_parked >= SERVER_PARKED_MAX ||
-	    (p = malloc(sizeof(*p))) == NULL) {
-		pthread_mutex_unlock(&sv->park_mu);
-		return false;
-	}
-	p->ctx = ctx;
-	p->req = req;
-	p->until_ms = call_mono_ms() + park_ms;
-	p->next = sv->parked;
-	sv->parked = p;
-	sv->n_parked++;
-	pthread_cond_signal(&sv->park_cv);
-	pthread_mutex_unlock(&sv->park_mu);
-	return true;
-}
-
-/* Serves p again; true if it was answered (and p freed). */
-static bool
-server_unpark(struct server *sv, struct server_parked *p, bool final)
-{
-	bool may_park = !final && call_mono_ms() < p->until_ms;
-	uint32_t park_ms;
-	nng_msg *reply = server_serve(sv, p->req, may_park, &park_ms);
-
-	if (park_ms > 0)
-		return false;
-	if (reply != NULL)
-		server_send(p->ctx, sv->waker_aio, reply);
-	nng_ctx_close(p->ctx);
-	nng_msg_free(p->req);
-	free(p);
-	return true;
-}
-
-/* Serves every parked request again; keeps those that still wait. */
-static void
-server_unpark_all(struct server *sv, bool final)
-{
-	struct server_parked *list, *p, *next, *keep = NULL;
-	size_t kept = 0;
-
-	pthread_mutex_lock(&sv->park_mu);
-	list = sv->parked;
-	sv->parked = NULL;
-	sv->n_parked = 0;
-	pthread_mutex_unlock(&sv->park_mu);
-	for (p = list; p != NULL; p = next) {
-		next = p->next;
-		if (!server_unpark(sv, p, final)) {
-			p->next = keep;
-			keep = p;
-			kept++;
-		}
-	}
-	pthread_mutex_lock(&sv->park_mu);
-	for (p = keep; p != NULL; p = next) {
-		next = p->next;
-		p->next = sv->parked;
-		sv->parked = p;
-	}
-	sv->n_parked += kept;
-	pthread_mutex_unlock(&sv->park_mu);
-}
-
-/* The earliest wait's end, or SERVER_POLL_MS from now. */
-static int64_t
-server_next_deadline(const struct server *sv)
-{
-	int64_t t = call_mono_ms() + SERVER_POLL_MS;
-
-	for (const struct server_parked *p = sv->parked; p != NULL; p = p->next)
-		if (p->until_ms < t)
-			t = p->until_ms;
-	return t;
-}
-
-static void *
-server_waker_main(void *arg)
-{
-	struct server *sv = arg;
-	uint64_t seen = 0;
-	struct timespec ts;
-	int64_t until;
-
-	while (!atomic_load(&sv->stopping)) {
-		pthread_mutex_lock(&sv->park_mu);
-		until = server_next_deadline(sv);
-		while (sv->commits_seen == seen &&
-		       !atomic_load(&sv->stopping) && call_mono_ms() < until) {
-			ts.tv_sec = until / 1000;
-			ts.tv_nsec = (until % 1000) * 1000000;
-			pthread_cond_timedwait(&sv->park_cv, &sv->park_mu, &ts);
-			until = server_next_deadline(sv);
-		}
-		seen = sv->commits_seen;
-		pthread_mutex_unlock(&sv->park_mu);
-		server_unpark_all(sv, false);
-	}
-	server_unpark_all(sv, true); /* answer every follower before closing */
-	return NULL;
-}
-
-/* ------------------------------------------------------------ workers */
-
-/* Hands the request to the waker and takes a fresh context; if it cannot,
- * serves the request now without waiting. */
-static void
-server_worker_park(struct server_worker *w, nng_msg *req, uint32_t park_ms)
-{
-	nng_ctx fresh;
-	nng_msg *reply;
-
-	if (nng_ctx_open(&fresh, w->server->sock) == 0) {
-		if (server_park(w->server, w->ctx, req, park_ms)) {
-			w->ctx = fresh;
-			return;
-		}
-		nng_ctx_close(fresh);
-	}
-	reply = server_serve(w->server, req, false, &park_ms);
-	nng_msg_free(req);
-	if (reply != NULL)
-		server_send(w->ctx, w->aio, reply);
-}
-
-/* One request at a time; handlers may block here, unlike in nng callbacks. */
-static void *
-server_worker_main(void *arg)
-{
-	struct server_worker *w = arg;
-	nng_msg *req, *reply;
-	uint32_t park_ms;
-	int rv;
-
-	while (!atomic_load(&w->server->stopping)) {
-		nng_aio_set_timeout(w->aio, SERVER_POLL_MS);
-		nng_ctx_recv(w->ctx, w->aio);
-		nng_aio_wait(w->aio);
-		rv = nng_aio_result(w->aio);
-		if (rv == NNG_ECLOSED)
-			break;
-		if (rv != 0 || (req = nng_aio_get_msg(w->aio)) == NULL)
-			continue; /* a timeout, or nng#1620's empty result */
-		reply = server_serve(w->server, req, true, &park_ms);
-		if (park_ms > 0) {
-			server_worker_park(w, req, park_ms);
-			continue;
-		}
-		nng_msg_free(req);
-		if (reply != NULL)
-			server_send(w->ctx, w->aio, reply);
-	}
-	return NULL;
-}
-
-static int
-server_workers_start(struct server *sv)
-{
-	int rv;
-
-	sv->workers = calloc(sv->env->workers, sizeof(*sv->workers));
-	if (sv->workers == NULL)
-		return NNG_ENOMEM;
-	for (unsigned i = 0; i < sv->env->workers; i++) {
-		struct server_worker *w = &sv->workers[i];
-		w->server = sv;
-		if ((rv = nng_ctx_open(&w->ctx, sv->sock)) != 0 ||
-		    (rv = nng_aio_alloc(&w->aio, NULL, NULL)) != 0)
-			return rv;
-		if (pthread_create(&w->thread, NULL, server_worker_main, w) !=
-		    0)
-			return NNG_ENOMEM;
-		w->started = true;
-	}
-	return 0;
-}
-
-static int
-server_waker_start(struct server *sv)
+void
+server_cond_init(pthread_cond_t *cv)
 {
 	pthread_condattr_t attr;
-	int rv;
 
-	if ((rv = nng_aio_alloc(&sv->waker_aio, NULL, NULL)) != 0)
-		return rv;
-	/* Deadlines are on CLOCK_MONOTONIC (call_mono_ms()). */
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&sv->park_cv, &attr);
+	pthread_cond_init(cv, &attr);
 	pthread_condattr_destroy(&attr);
-	if (pthread_create(&sv->waker, NULL, server_waker_main, sv) != 0)
-		return NNG_ENOMEM;
-	sv->waker_started = true;
-	sv->env->committed_arg = sv;
-	sv->env->committed = server_wake;
-	return 0;
 }
 
-/* ------------------------------------------------------------ listeners */
-
-static int
-server_listen(struct server *sv, const char *url, nng_listener *l)
+void
+server_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
+    int64_t until_ms)
 {
-	int rv;
+	struct timespec ts = { (time_t)(until_ms / 1000),
+		(long)(until_ms % 1000) * 1000000 };
 
-	if ((rv = nng_listener_create(l, sv->sock, url)) != 0)
-		return rv;
-	if ((rv = nng_listener_set_size(*l, NNG_OPT_RECVMAXSZ,
-	         SERVER_RECV_MAX)) != 0)
-		return rv;
-	if (strncmp(url, "ipc://", 6) == 0 &&
-	    (rv = nng_listener_set_int(*l, NNG_OPT_IPC_PERMISSIONS, 0600)) != 0)
-		return rv;
-	if (strncmp(url, "tcp", 3) == 0 &&
-	    (rv = nng_listener_set_bool(*l, NNG_OPT_TCP_KEEPALIVE, true)) != 0)
-		return rv;
-	return nng_listener_start(*l, 0);
+	pthread_cond_timedwait(cv, mu, &ts);
+}
+
+/* ------------------------------------------------------------ listening */
+
+/* Whether a socket file that exists is left by a process that is gone
+ * (nothing answers a connection to it), as nng decides it too. */
+static bool
+server_ipc_stale(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool stale;
+
+	if (fd < 0)
+		return false;
+	stale = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0 &&
+	        errno == ECONNREFUSED;
+	close(fd);
+	return stale;
 }
 
 static enum status
-server_open(struct server *sv, char *why, size_t whylen)
+server_listen_ipc(const char *path, int *out, char *why, size_t whylen)
 {
-	int rv;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, rc;
 
-	if ((rv = nng_rep0_open(&sv->sock)) != 0 ||
-	    (rv = nng_socket_set_size(sv->sock, NNG_OPT_RECVMAXSZ,
-	         SERVER_RECV_MAX)) != 0) {
-		snprintf(why, whylen, "cannot open an nng socket: %s",
-		    nng_strerror(rv));
-		return STATUS_INTERNAL;
+	if (path[0] == '\0' || strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(why, whylen,
+		    "ipc://%s: a socket path is 1 to %zu bytes", path,
+		    sizeof(sa.sun_path) - 1);
+		return STATUS_INVALID_ARGUMENT;
 	}
-	for (size_t i = 0; i < sv->env->n_listen; i++) {
-		const char *url = sv->env->listen[i];
-		if ((rv = server_listen(sv, url, &sv->listeners[i])) == 0) {
-			sv->n_listeners++;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	         0)) < 0)
+		goto fail;
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (rc != 0 && errno == EADDRINUSE && server_ipc_stale(&sa) &&
+	    unlink(path) == 0)
+		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	/* Only glossd's user may connect: the mode is set before listen(),
+	 * so no one connects while it is still the umask's. */
+	if (rc != 0 || chmod(path, 0600) != 0 || listen(fd, SOMAXCONN) != 0)
+		goto fail;
+	*out = fd;
+	return STATUS_OK;
+fail:
+	snprintf(why, whylen, "cannot listen on ipc://%s: %s%s", path,
+	    strerror(errno),
+	    errno == EADDRINUSE ? " (another process listens there)" : "");
+	if (fd >= 0)
+		close(fd);
+	return errno == EADDRINUSE ? STATUS_UNAVAILABLE : STATUS_INTERNAL;
+}
+
+/* Splits HOST:PORT ([V6]:PORT; an empty host or * is every address). */
+static bool
+server_tcp_split(const char *hp, char *host, size_t hn, const char **port)
+{
+	const char *colon = strrchr(hp, ':');
+	size_t n;
+
+	if (colon == NULL || colon[1] == '\0')
+		return false;
+	n = (size_t)(colon - hp);
+	if (n >= 2 && hp[0] == '[' && hp[n - 1] == ']')
+		hp++, n -= 2;
+	if (n >= hn)
+		return false;
+	memcpy(host, hp, n);
+	host[n] = '\0';
+	if (strcmp(host, "*") == 0)
+		host[0] = '\0';
+	*port = colon + 1;
+	return true;
+}
+
+static int
+server_tcp_bind(const struct addrinfo *ai)
+{
+	int fd = -1, one = 1;
+
+	for (const struct addrinfo *a = ai; a != NULL; a = a->ai_next) {
+		fd = socket(a->ai_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
 			continue;
-		}
-		snprintf(why, whylen, "cannot listen on %s: %s", url,
-		    nng_strerror(rv));
-		return rv == NNG_EADDRINUSE ? STATUS_UNAVAILABLE
-		       : rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP
-		           ? STATUS_INVALID_ARGUMENT
-		           : STATUS_INTERNAL;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 &&
+		    listen(fd, SOMAXCONN) == 0)
+			return fd;
+		close(fd);
+		fd = -1;
 	}
-	if ((rv = server_workers_start(sv)) != 0 ||
-	    (rv = server_waker_start(sv)) != 0) {
-		snprintf(why, whylen, "cannot start workers: %s",
-		    nng_strerror(rv));
-		return STATUS_INTERNAL;
+	return fd;
+}
+
+static enum status
+server_listen_tcp(const char *hp, int *out, char *why, size_t whylen)
+{
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+		.ai_socktype = SOCK_STREAM },
+	                *ai;
+	char host[256];
+	const char *port;
+	int rc;
+
+	if (!server_tcp_split(hp, host, sizeof(host), &port)) {
+		snprintf(why, whylen,
+		    "tcp://%s: give tcp://HOST:PORT, e.g. tcp://127.0.0.1:7070",
+		    hp);
+		return STATUS_INVALID_ARGUMENT;
+	}
+	if ((rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai)) != 0) {
+		snprintf(why, whylen, "tcp://%s: %s", hp, gai_strerror(rc));
+		return STATUS_INVALID_ARGUMENT;
+	}
+	*out = server_tcp_bind(ai);
+	freeaddrinfo(ai);
+	if (*out >= 0)
+		return STATUS_OK;
+	snprintf(why, whylen, "cannot listen on tcp://%s: %s", hp,
+	    strerror(errno));
+	return errno == EADDRINUSE ? STATUS_UNAVAILABLE : STATUS_INTERNAL;
+}
+
+static enum status
+server_listen(struct server *sv, char *why, size_t whylen)
+{
+	enum status s;
+
+	for (size_t i = 0; i < sv->n_listen; i++) {
+		const char *url = sv->env->listen[i];
+		if (strncmp(url, "ipc://", 6) == 0) {
+			sv->listen_tp[i] = SP_IPC;
+			s = server_listen_ipc(url + 6, &sv->listen_fd[i], why,
+			    whylen);
+		} else if (strncmp(url, "tcp://", 6) == 0) {
+			sv->listen_tp[i] = SP_TCP;
+			s = server_listen_tcp(url + 6, &sv->listen_fd[i], why,
+			    whylen);
+		} else {
+			snprintf(why, whylen,
+			    "cannot listen on %s: glossd listens on "
+			    "ipc://PATH and tcp://HOST:PORT",
+			    url);
+			s = STATUS_INVALID_ARGUMENT;
+		}
+		if (s != STATUS_OK)
+			return s;
 	}
 	return STATUS_OK;
+}
+
+void
+server_unlisten(struct server *sv)
+{
+	for (size_t i = 0; i < sv->n_listen; i++) {
+		if (sv->listen_fd[i] < 0)
+			continue;
+		close(sv->listen_fd[i]);
+		sv->listen_fd[i] = -1;
+		if (sv->listen_tp[i] == SP_IPC)
+			unlink(sv->env->listen[i] + 6);
+	}
+	sv->listening = false;
+}
+
+/* ------------------------------------------------------------ start, stop */
+
+/* Stops every thread and frees sv (after a stop, or a failed start). */
+static void
+server_shutdown(struct server *sv)
+{
+	atomic_store(&sv->closing, true);
+	server_io_stop(sv);
+	server_work_stop(sv);
+	/* No worker is left, so no write is in the writer for us. */
+	sv->env->committed = NULL;
+	server_park_stop(sv);
+	if (sv->listening)
+		server_unlisten(sv);
+	server_io_fini(sv);
+	pthread_mutex_destroy(&sv->done_mu);
+	pthread_mutex_destroy(&sv->job_mu);
+	pthread_cond_destroy(&sv->job_cv);
+	pthread_mutex_destroy(&sv->park_mu);
+	pthread_cond_destroy(&sv->park_cv);
+	free(sv->listen_fd);
+	free(sv->listen_tp);
+	free(sv);
+}
+
+static struct server *
+server_new(struct call_env *env)
+{
+	struct server *sv = calloc(1, sizeof(*sv));
+
+	if (sv == NULL)
+		return NULL;
+	sv->env = env;
+	sv->n_listen = env->n_listen;
+	sv->listen_fd = malloc(env->n_listen * sizeof(*sv->listen_fd));
+	sv->listen_tp = calloc(env->n_listen, sizeof(*sv->listen_tp));
+	if (sv->listen_fd == NULL || sv->listen_tp == NULL) {
+		free(sv->listen_fd);
+		free(sv->listen_tp);
+		free(sv);
+		return NULL;
+	}
+	for (size_t i = 0; i < env->n_listen; i++)
+		sv->listen_fd[i] = -1;
+	sv->epfd = sv->wakefd = -1;
+	pthread_mutex_init(&sv->done_mu, NULL);
+	pthread_mutex_init(&sv->job_mu, NULL);
+	pthread_cond_init(&sv->job_cv, NULL);
+	pthread_mutex_init(&sv->park_mu, NULL);
+	server_cond_init(&sv->park_cv);
+	return sv;
 }
 
 enum status
 server_start(struct call_env *env, struct server **out, char *why,
     size_t whylen)
 {
-	struct server *sv = calloc(1, sizeof(*sv));
+	struct server *sv = server_new(env);
 	enum status s;
 
-	if (sv == NULL || (sv->listeners = calloc(env->n_listen,
-	                       sizeof(nng_listener))) == NULL) {
-		free(sv);
+	if (sv == NULL) {
 		snprintf(why, whylen, "out of memory");
 		return STATUS_RESOURCE_EXHAUSTED;
 	}
-	sv->env = env;
-	pthread_mutex_init(&sv->park_mu, NULL);
-	if ((s = server_open(sv, why, whylen)) != STATUS_OK) {
-		server_stop(sv);
+	sv->listening = true;
+	if ((s = server_listen(sv, why, whylen)) == STATUS_OK &&
+	    (server_io_start(sv) != 0 || server_work_start(sv) != 0 ||
+	        server_park_start(sv) != 0)) {
+		snprintf(why, whylen, "cannot start glossd's threads: %s",
+		    strerror(errno));
+		s = STATUS_INTERNAL;
+	}
+	if (s != STATUS_OK) {
+		server_shutdown(sv);
 		return s;
 	}
 	*out = sv;
 	return STATUS_OK;
 }
 
+/* Waits until *count is 0 or the deadline; true if it reached 0. */
+static bool
+server_wait_zero(atomic_size_t *count, int64_t deadline_ms)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+	while (atomic_load(count) > 0 && call_mono_ms() < deadline_ms)
+		nanosleep(&ts, NULL);
+	return atomic_load(count) == 0;
+}
+
 void
 server_stop(struct server *sv)
 {
+	int64_t t0 = call_mono_ms();
+
 	atomic_store(&sv->stopping, true);
-	for (size_t i = 0; i < sv->n_listeners; i++)
-		nng_listener_close(sv->listeners[i]);
-	for (unsigned i = 0; sv->workers != NULL && i < sv->env->workers; i++)
-		if (sv->workers[i].started)
-			pthread_join(sv->workers[i].thread, NULL);
-	/* No request is in flight now, so the writer commits nothing more. */
-	sv->env->committed = NULL;
-	if (sv->waker_started) {
-		pthread_mutex_lock(&sv->park_mu);
-		pthread_cond_signal(&sv->park_cv);
-		pthread_mutex_unlock(&sv->park_mu);
-		pthread_join(sv->waker, NULL);
-		pthread_cond_destroy(&sv->park_cv);
-	}
-	if (sv->waker_aio != NULL)
-		nng_aio_free(sv->waker_aio);
-	pthread_mutex_destroy(&sv->park_mu);
-	nng_close(
-	    sv->sock); /* after the workers: their last replies are sent */
-	for (unsigned i = 0; sv->workers != NULL && i < sv->env->workers; i++) {
-		if (sv->workers[i].aio != NULL)
-			nng_aio_free(sv->workers[i].aio);
-	}
-	free(sv->workers);
-	free(sv->listeners);
-	free(sv);
+	server_io_wake(sv); /* it stops accepting */
+	server_park_flush(sv);
+	if (!server_wait_zero(&sv->working, t0 + SERVER_STOP_DRAIN_MS))
+		log_warn("stopping with %zu requests still being served; "
+		         "waiting for them",
+		    atomic_load(&sv->working));
+	if (!server_wait_zero(&sv->unsent,
+	        call_mono_ms() + SERVER_STOP_FLUSH_MS))
+		log_info("closing connections with %zu bytes of replies "
+		         "their peers did not read",
+		    atomic_load(&sv->unsent));
+	server_shutdown(sv);
 }

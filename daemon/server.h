@@ -1,7 +1,11 @@
 /*
- * server: the only nng user.  Listens on the configured URLs with one REP
- * socket and runs N worker threads (one nng context each) that receive a
- * request, serve it (serve.h: bytes in, reply bytes out) and send the reply.
+ * server: glossd on the network (server*.c): listens on ipc:// and tcp://
+ * URLs, speaks SP REQ/REP (nng's protocol, sp.h) to every connection,
+ * serves each request on one of N workers (serve.h: bytes in, reply bytes
+ * out) and writes the replies.  Guards every connection: a cap on their
+ * number (env->max_connections), on the bytes of a request
+ * (env->max_request_bytes), and on the requests one may have in glossd at
+ * once; no peer, reading or not, can hold a thread.
  */
 #ifndef GLOSS_SERVER_H
 #define GLOSS_SERVER_H
@@ -11,22 +15,22 @@
 struct server;
 
 /*
- * Opens the socket, starts a listener on each of env->listen and the
- * workers.  On failure writes a sentence for a person into why and returns
- * INVALID_ARGUMENT (a bad URL), UNAVAILABLE (address in use) or INTERNAL.
+ * Opens the socket, starts a listener on each of env->listen, the workers,
+ * the waker of long polls and the listeners' watchdog.  On failure writes
+ * a sentence for a person into why and returns INVALID_ARGUMENT (a bad
+ * URL), UNAVAILABLE (address in use) or INTERNAL.
  */
 enum status server_start(struct call_env *env, struct server **out, char *why,
     size_t whylen);
 
 /*
- * Stops listening, lets the workers finish the requests they hold (their
- * replies are sent), joins them and closes the socket.
+ * Stops in a bounded time (about 6 s at most): listening stops, requests
+ * that arrive are answered UNAVAILABLE (to be sent again to the next
+ * glossd); the requests being served are finished and answered (their
+ * writes committed or refused by the writer, which must still run) and
+ * parked long polls answered empty; replies are given 2 s to be read;
+ * then every connection is closed and s freed.
  */
 void server_stop(struct server *s);
-
-/* nng's receive limit on every listener: above env->max_request_bytes, so
- * that a request over glossd's limit still arrives and gets a
- * RESOURCE_EXHAUSTED reply; nng drops anything larger silently. */
-#define SERVER_RECV_MAX ((size_t)8 << 20)
 
 #endif

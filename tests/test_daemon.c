@@ -159,19 +159,20 @@ raw_call(const struct harness *h, const void *buf, size_t n, int timeout_ms)
 }
 
 /*
- * Sends n bytes as one request over a plain Unix socket speaking SP over
- * IPC by hand (nng's own close can deadlock on a send that the peer cut off,
- * nng#1543, fixed after Debian's 1.5.2).  Returns true if glossd closed the
- * connection without a reply, as it must for a message over its limit.
+ * Announces a request of `declared` bytes over a plain Unix socket speaking
+ * SP over IPC by hand, and sends n of them.  Returns true if glossd closed
+ * the connection without a reply, as it must for a message it will not
+ * even read through.
  */
 static bool
-raw_oversized_is_cut(const struct harness *h, const void *buf, size_t n)
+raw_oversized_is_cut(const struct harness *h, uint64_t declared,
+    const void *buf, size_t n)
 {
 	/* SP header: 0, 'S', 'P', 0, protocol (REQ v0 = 0x30) big-endian. */
 	static const uint8_t hello[8] = { 0, 'S', 'P', 0, 0, 0x30, 0, 0 };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	uint8_t peer[8], frame[13], byte;
-	uint64_t len = n + 4;
+	uint64_t len = declared + 4;
 	struct timeval wait = { 10, 0 };
 	int fd;
 	ssize_t got;
@@ -431,20 +432,29 @@ test_bad_input(void **state)
 	assert_non_null(strstr(rpc_error(c), "'nowhere' not found"));
 	rpc_reply_free(r);
 
-	/* Over the article limit (1 KiB here), over the request limit
-	 * (1 MiB), over the transport's (8 MiB, refused by the client). */
-	big = malloc(9 << 20);
-	memset(big, 'x', 9 << 20);
+	/* Over the article limit (1 KiB here); over the request limit
+	 * (1 MiB): refused by the client before sending, and by glossd when
+	 * sent raw; a message past what nng reads for glossd (the limit and
+	 * the SP header) is cut off. */
+	big = malloc(2 << 20);
+	memset(big, 'x', 2 << 20);
 	big[2048] = '\0';
 	assert_int_equal(create(c, "big", "en", big, NULL, NULL, NULL),
 	    RESOURCE_EXHAUSTED);
-	assert_int_equal(raw_code(h, big, 2 << 20, msg, sizeof(msg)),
-	    RESOURCE_EXHAUSTED);
-	big[(9 << 20) - 1] = '\0';
+	big[2048] = 'x';
+	big[(2 << 20) - 1] = '\0';
 	assert_int_equal(create(c, "huge", "en", big, NULL, NULL, NULL),
 	    RESOURCE_EXHAUSTED);
-	/* Sent raw past nng's limit: no reply, and glossd keeps serving. */
-	assert_true(raw_oversized_is_cut(h, big, 9 << 20));
+	assert_non_null(strstr(rpc_error(c), "at most 1048576"));
+	assert_int_equal(raw_code(h, big, (1 << 20) + 16, msg, sizeof(msg)),
+	    RESOURCE_EXHAUSTED);
+	assert_non_null(strstr(msg, "at most 1048576"));
+	/* Sent raw, 2 MiB: read through without being kept, and answered. */
+	assert_int_equal(raw_code(h, big, 2 << 20, msg, sizeof(msg)),
+	    RESOURCE_EXHAUSTED);
+	assert_non_null(strstr(msg, "2097152 bytes"));
+	/* Announced as 1 GiB: cut off, and glossd keeps serving. */
+	assert_true(raw_oversized_is_cut(h, (uint64_t)1 << 30, big, 1 << 20));
 	free(big);
 
 	/* Nothing stored changed. */

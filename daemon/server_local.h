@@ -1,0 +1,156 @@
+/*
+ * server_local: what the files of the server module share, and nothing
+ * outside them includes: server.c (listeners, start and stop),
+ * server_conn.c (the I/O thread and its connections), server_work.c (the
+ * workers and the jobs they take) and server_park.c (long polls).
+ *
+ * The shape: one I/O thread owns every socket.  It reads requests off the
+ * connections and queues them as jobs; N workers serve the jobs (serve.h)
+ * and hand the replies back through the `done` list; the I/O thread writes
+ * them.  No thread ever waits for a peer: a connection that sends faster
+ * than it reads is simply not read (at most SERVER_CONN_INFLIGHT of its
+ * requests are in glossd at once), and one that reads nothing is closed.
+ */
+#ifndef GLOSS_SERVER_LOCAL_H
+#define GLOSS_SERVER_LOCAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "call.h"
+#include "serve.h"
+#include "server.h"
+#include "sp.h"
+
+/* A connection's requests in glossd at once, from the moment one is read
+ * to the moment its reply is written; the next wait in its socket. */
+#define SERVER_CONN_INFLIGHT 8
+/* A connection with replies to write that takes none of them this long is
+ * closed: its peer does not read. */
+#define SERVER_STALL_MS 10000
+/* A connection that has not said its SP hello by then is closed. */
+#define SERVER_HELLO_MS 10000
+/* How often the I/O thread looks at its timers. */
+#define SERVER_TICK_MS 250
+/* A request over the limit is read, dropped and answered
+ * RESOURCE_EXHAUSTED, up to this many times the limit; past that, the
+ * connection is closed. */
+#define SERVER_OVERSIZE_FACTOR 64
+/* Long polls that wait at once. */
+#define SERVER_PARKED_MAX 4096
+
+/* Bytes to write to a connection: its SP hello, or a reply. */
+struct server_out {
+	struct server_out *next;
+	uint64_t conn;
+	bool reply; /* answers a request (ends one in flight) */
+	size_t len;
+	uint8_t data[];
+};
+
+/* A request read off a connection, for a worker. */
+struct server_job {
+	struct server_job *next;
+	uint64_t conn;
+	enum sp_transport tp;
+	unsigned flags;     /* serve.h's SERVE_* */
+	uint8_t *msg;       /* backtrace, then the request (malloc'd) */
+	size_t len, bt;     /* msg's bytes; the backtrace's */
+	uint64_t oversized; /* a request too large to keep: its length */
+	int64_t until_ms;   /* a parked long poll: when its wait ends */
+};
+
+struct server_conn;
+
+struct server {
+	struct call_env *env;
+	atomic_bool stopping; /* answer UNAVAILABLE; stop accepting */
+	atomic_bool closing;  /* every thread leaves */
+
+	/* Listening sockets (server.c). */
+	size_t n_listen;
+	int *listen_fd;
+	enum sp_transport *listen_tp;
+	bool listening;
+
+	/* The I/O thread and its connections (server_conn.c).  A
+	 * connection's id is its slot's generation << 32 | the slot. */
+	int epfd, wakefd;
+	pthread_t io;
+	bool io_started;
+	struct server_conn **conns;
+	atomic_uint_fast32_t *conn_gen; /* per slot: tells a live id */
+	size_t n_conns;
+	int64_t refused_logged_ms;
+	atomic_size_t unsent; /* bytes waiting in write queues */
+
+	/* Replies made by workers, for the I/O thread to write. */
+	pthread_mutex_t done_mu;
+	struct server_out *done_head, **done_tail;
+
+	/* Jobs, and the workers that take them (server_work.c). */
+	pthread_mutex_t job_mu;
+	pthread_cond_t job_cv;
+	struct server_job *job_head, **job_tail;
+	pthread_t *workers;
+	unsigned n_workers;
+	/* Requests read and not yet answered, parked ones included (not
+	 * counting the UNAVAILABLE answers of a stop): what a stop waits
+	 * for. */
+	atomic_size_t working;
+
+	/* Long polls waiting for a commit (server_park.c). */
+	pthread_mutex_t park_mu;
+	pthread_cond_t park_cv;
+	struct server_job *parked;
+	size_t n_parked;
+	uint64_t commits_seen;
+	bool park_final; /* stopping: answer every poll now */
+	pthread_t waker;
+	bool waker_started;
+};
+
+/* server.c: a condition variable on CLOCK_MONOTONIC (call_mono_ms()). */
+void server_cond_init(pthread_cond_t *cv);
+/* server.c: closes the listening sockets and removes ipc socket files. */
+void server_unlisten(struct server *sv);
+void server_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
+    int64_t until_ms);
+
+/* server_conn.c */
+int server_io_start(struct server *sv);
+/* Wakes the I/O thread (replies to write, a stop to begin). */
+void server_io_wake(struct server *sv);
+/* Joins the I/O thread, which closes every connection as it leaves. */
+void server_io_stop(struct server *sv);
+/* Frees what the I/O thread had, once no worker can wake it. */
+void server_io_fini(struct server *sv);
+/* Whether connection `id` is still open (any thread). */
+bool server_conn_alive(struct server *sv, uint64_t id);
+
+/* server_work.c */
+int server_work_start(struct server *sv);
+/* Queues a job for the workers (the I/O thread; consumes job). */
+void server_work_queue(struct server *sv, struct server_job *job);
+/* Serves job again with `flags`; the reply, or NULL if it parks (*park_ms
+ * > 0) or no reply could be made. */
+struct server_out *server_work_serve(struct server *sv, struct server_job *job,
+    unsigned flags, uint32_t *park_ms);
+/* Hands out (may be NULL) to the I/O thread and frees job; the request is
+ * answered.  Consumes both. */
+void server_work_done(struct server *sv, struct server_job *job,
+    struct server_out *out);
+void server_work_stop(struct server *sv);
+
+/* server_park.c */
+int server_park_start(struct server *sv);
+/* Takes job, which asked to wait park_ms for a commit; false (nothing
+ * taken) if it cannot wait. */
+bool server_park(struct server *sv, struct server_job *job, uint32_t park_ms);
+/* Has every parked poll answered now, and stops parking. */
+void server_park_flush(struct server *sv);
+void server_park_stop(struct server *sv);
+
+#endif
