@@ -31,6 +31,9 @@ struct rpc_client;
  * glossd itself answers RESOURCE_EXHAUSTED above its own, smaller limit. */
 #define RPC_SEND_MAX ((size_t)8 << 20)
 #define RPC_RECV_MAX ((size_t)4 << 20)
+/* glossd's request limit (docs/protocol.md): rpc_call() refuses to send a
+ * larger request, which glossd would only refuse after receiving it. */
+#define RPC_REQUEST_MAX ((size_t)1 << 20)
 
 /* $GLOSS_SOCKET if set, else rpc_builtin_url(). */
 const char *rpc_default_url(void);
@@ -52,9 +55,9 @@ void rpc_close(struct rpc_client *c);
  * Sends q and waits at most timeout_ms (0: 30 s) for glossd's reply, which
  * it stores in *reply (free it with rpc_reply_free()).  Returns the reply's
  * status code (0 = OK), or a code of the client's own when no reply came:
- * DEADLINE_EXCEEDED, UNAVAILABLE, RESOURCE_EXHAUSTED (q too large to send),
- * INTERNAL (a reply that does not unpack); *reply is then NULL and
- * rpc_error() says why.
+ * DEADLINE_EXCEEDED, UNAVAILABLE, RESOURCE_EXHAUSTED (q over
+ * RPC_REQUEST_MAX: not sent), INTERNAL (a reply that does not unpack);
+ * *reply is then NULL and rpc_error() says why.
  *
  * A request that glossd answers UNAVAILABLE, or that a dropped connection
  * left unanswered, is sent again with backoff until the deadline, with the

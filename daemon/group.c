@@ -6,6 +6,7 @@
 
 #include "method.h"
 #include "store.h"
+#include "valid.h"
 
 struct group_run {
 	struct call *call;
@@ -92,7 +93,10 @@ group_get(struct call *c)
 	if (q->group[0] == '\0')
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "group",
 		    "name a group, or any article of it");
-	s = store_article_get(c->txn, q->group, &c->allocator, &a);
+	if (!valid_id(q->group))
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "group",
+		    "group %s is not an article id", valid_show(c, q->group));
+	s = store_article_head(c->txn, q->group, &c->allocator, &a);
 	if (s == STATUS_NOT_FOUND)
 		return call_field_error(c, s, "group",
 		    "no article or group '%s'", call_clip(c, q->group, 140));
@@ -102,7 +106,8 @@ group_get(struct call *c)
 	gloss__v1__get_translation_group_response__init(r);
 	r->group = a->group;
 	f.group = term.value = a->group;
-	s = store_article_scan(c->txn, &f, &c->allocator, group_article, &g);
+	s = store_article_scan_heads(c->txn, &f, &c->allocator, group_article,
+	    &g);
 	if (s == STATUS_OK)
 		s = store_annotation_join(c->txn, &term, 1, 0, &c->allocator,
 		    group_pair, &g);

@@ -12,6 +12,7 @@
 #include "span.h"
 #include "store.h"
 #include "text.h"
+#include "valid.h"
 
 #define SEARCH_TEXT_MAX 4096
 
@@ -134,6 +135,8 @@ search_fold(struct call *c, const char *s, const char **out, size_t *n)
 static enum status
 search_check(struct call *c, const Gloss__V1__SearchTextRequest *q)
 {
+	enum status s;
+
 	if (q->text[0] == '\0')
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "text",
 		    "give the text to search for");
@@ -143,7 +146,11 @@ search_check(struct call *c, const Gloss__V1__SearchTextRequest *q)
 	if (q->article_id[0] != '\0' && q->group[0] != '\0')
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "group",
 		    "search one article or one group, not both");
-	return STATUS_OK;
+	if ((s = valid_filter(c, q->article_id, valid_id, "article_id",
+	         "an article id")) != STATUS_OK)
+		return s;
+	return valid_filter(c, q->group, valid_id, "group",
+	    "a group (the id of its original article)");
 }
 
 /* Resumes in the article the last page ended in, then scans on. */
