@@ -227,6 +227,23 @@ import_abandon(struct cli *cli)
 	return 0;
 }
 
+/* Says how the import ended; exits 1 if it is not complete. */
+static void
+import_report(const struct import_run *ir)
+{
+	if (!ir->complete)
+		cli_die("%s ended before its last change (%" PRIu64
+		        " of %" PRIu64 " imported): the import is unfinished, "
+		        "and glossd takes "
+		        "no other write until it is finished (run this again "
+		        "with the whole file: it resumes) or abandoned (`gloss "
+		        "import --abandon`)",
+		    ir->name, ir->last_seq, ir->as_of);
+	printf("imported %" PRIu64 " records from %s; the data folder is at "
+	       "change %" PRIu64 "\n",
+	    ir->lines, ir->name, ir->last_seq);
+}
+
 /* Sends the whole file, piece by piece; exits on a refusal. */
 static void
 import_send(struct import_run *ir)
@@ -249,24 +266,35 @@ import_send(struct import_run *ir)
 		fputs("\r\033[K", stderr);
 }
 
-int
-cmd_import_records(struct cli *cli, int argc, char **argv)
+/* Reads the verb's options: its format (or NULL), and --abandon. */
+static void
+import_options(struct cli *cli, int argc, char **argv, const char **format,
+    bool *abandon)
 {
 	static const struct option longopts[] = { CLI_COMMON_OPTIONS,
 		{ "format", required_argument, NULL, 'f' },
 		{ "abandon", no_argument, NULL, OPT_ABANDON },
 		{ NULL, 0, NULL, 0 } };
-	struct import_run ir = { .cli = cli };
-	const char *format = NULL;
-	bool abandon = false;
 	int ch;
 
+	*format = NULL;
+	*abandon = false;
 	while ((ch = cli_getopt(cli, &import_records_verb, argc, argv, "f:h",
 	            longopts)) != -1)
 		if (ch == 'f')
-			format = optarg;
+			*format = optarg;
 		else if (ch == OPT_ABANDON)
-			abandon = true;
+			*abandon = true;
+}
+
+int
+cmd_import_records(struct cli *cli, int argc, char **argv)
+{
+	struct import_run ir = { .cli = cli };
+	const char *format;
+	bool abandon;
+
+	import_options(cli, argc, argv, &format, &abandon);
 	if (abandon && argc == optind)
 		return import_abandon(cli);
 	if (abandon)
@@ -290,16 +318,6 @@ cmd_import_records(struct cli *cli, int argc, char **argv)
 		fclose(ir.f);
 	free(ir.buf);
 	free(ir.token);
-	if (!ir.complete)
-		cli_die("%s ended before its last change (%" PRIu64
-		        " of %" PRIu64 " imported): the import is unfinished, "
-		        "and glossd takes "
-		        "no other write until it is finished (run this again "
-		        "with the whole file: it resumes) or abandoned (`gloss "
-		        "import --abandon`)",
-		    ir.name, ir.last_seq, ir.as_of);
-	printf("imported %" PRIu64 " records from %s; the data folder is at "
-	       "change %" PRIu64 "\n",
-	    ir.lines, ir.name, ir.last_seq);
+	import_report(&ir);
 	return 0;
 }

@@ -434,26 +434,6 @@ ann_list_query(struct call *c, const Gloss__V1__ListAnnotationsRequest *q)
 	    q->as_of_seq);
 }
 
-/* Filters that could match nothing stored are malformed requests, not
- * empty answers: each must be what it filters by could be. */
-static enum status
-ann_list_check(struct call *c, const Gloss__V1__ListAnnotationsRequest *q)
-{
-	enum status s;
-
-	if ((s = valid_filter(c, q->article_id, valid_id, "article_id",
-	         "an article id")) != STATUS_OK ||
-	    (s = valid_filter(c, q->group, valid_id, "group",
-	         "a group (the id of its original article)")) != STATUS_OK ||
-	    (s = valid_filter(c, q->label, valid_label_name, "label",
-	         "a label name (1-64 of A-Z a-z 0-9 _ - / .)")) != STATUS_OK ||
-	    (s = valid_filter(c, q->kb_id, valid_kb_id, "kb_id",
-	         "a Wikidata QID (e.g. Q305177) or NIL")) != STATUS_OK)
-		return s;
-	return valid_filter(c, q->author, valid_author, "author",
-	    "an author (1-64 bytes without control characters)");
-}
-
 /* A list by an article id that names none is a mistake (a mistyped id),
  * not an empty answer. */
 static enum status
@@ -475,6 +455,31 @@ ann_list_article_known(struct call *c, const char *id)
 	return STATUS_OK;
 }
 
+/* Filters that could match nothing stored are malformed requests, not
+ * empty answers: each must be what it filters by could be, an article
+ * must exist, a sequence number must have been reached. */
+static enum status
+ann_list_check(struct call *c, const Gloss__V1__ListAnnotationsRequest *q)
+{
+	enum status s;
+
+	if ((s = valid_filter(c, q->article_id, valid_id, "article_id",
+	         "an article id")) != STATUS_OK ||
+	    (s = valid_filter(c, q->group, valid_id, "group",
+	         "a group (the id of its original article)")) != STATUS_OK ||
+	    (s = valid_filter(c, q->label, valid_label_name, "label",
+	         "a label name (1-64 of A-Z a-z 0-9 _ - / .)")) != STATUS_OK ||
+	    (s = valid_filter(c, q->kb_id, valid_kb_id, "kb_id",
+	         "a Wikidata QID (e.g. Q305177) or NIL")) != STATUS_OK)
+		return s;
+	if ((s = valid_filter(c, q->author, valid_author, "author",
+	         "an author (1-64 bytes without control characters)")) !=
+	        STATUS_OK ||
+	    (s = ann_list_article_known(c, q->article_id)) != STATUS_OK)
+		return s;
+	return q->as_of_seq > 0 ? feed_check_seq(c, q->as_of_seq) : STATUS_OK;
+}
+
 enum status
 annotation_list(struct call *c)
 {
@@ -491,9 +496,6 @@ annotation_list(struct call *c)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
 	if ((s = ann_list_check(c, q)) != STATUS_OK ||
-	    (s = ann_list_article_known(c, q->article_id)) != STATUS_OK ||
-	    (q->as_of_seq > 0 &&
-	        (s = feed_check_seq(c, q->as_of_seq)) != STATUS_OK) ||
 	    (s = ann_page_start(c, q->page_size, q->page_token, query, &pg.max,
 	         &after)) != STATUS_OK)
 		return s;
@@ -503,15 +505,11 @@ annotation_list(struct call *c)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
 	pg.mark = call_mark(c);
-	if (nterms > 0)
-		s = store_annotation_join(c->txn, terms, nterms, after,
-		    &c->allocator, ann_page_add, &pg);
-	else
-		s = store_annotation_scan(c->txn, STORE_INDEX_ALL, "", after,
-		    &c->allocator, ann_page_add, &pg);
-	if (s == STATUS_OK)
-		s = pg.failed;
-	if (s != STATUS_OK)
+	s = nterms > 0 ? store_annotation_join(c->txn, terms, nterms, after,
+	                     &c->allocator, ann_page_add, &pg)
+	               : store_annotation_scan(c->txn, STORE_INDEX_ALL, "",
+	                     after, &c->allocator, ann_page_add, &pg);
+	if ((s = s != STATUS_OK ? s : pg.failed) != STATUS_OK)
 		return call_error(c, s, "cannot list annotations");
 	gloss__v1__list_annotations_response__init(r);
 	r->annotations = pg.items;

@@ -297,6 +297,20 @@ article_list_query(struct call *c, const Gloss__V1__ListArticlesRequest *q)
 	    q->show_deleted ? 1 : 0);
 }
 
+/* A filter that cannot name a language or a group (an over-long one
+ * included, which no index key could hold) is refused, not dropped. */
+static enum status
+article_list_check(struct call *c, const Gloss__V1__ListArticlesRequest *q)
+{
+	enum status s;
+
+	if ((s = valid_filter(c, q->language, valid_language, "language",
+	         "a BCP 47 tag such as 'pt' or 'pt-BR'")) != STATUS_OK)
+		return s;
+	return valid_filter(c, q->group, valid_id, "group",
+	    "a group (the id of its original article)");
+}
+
 enum status
 article_list(struct call *c)
 {
@@ -311,10 +325,7 @@ article_list(struct call *c)
 	if (r == NULL || query == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
-	if ((s = valid_filter(c, q->language, valid_language, "language",
-	         "a BCP 47 tag such as 'pt' or 'pt-BR'")) != STATUS_OK ||
-	    (s = valid_filter(c, q->group, valid_id, "group",
-	         "a group (the id of its original article)")) != STATUS_OK ||
+	if ((s = article_list_check(c, q)) != STATUS_OK ||
 	    (s = page_size(c, q->page_size, &pg.max)) != STATUS_OK ||
 	    (s = page_token_read(c, q->page_token, query, &f.after, &n)) !=
 	        STATUS_OK)

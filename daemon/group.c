@@ -75,6 +75,25 @@ group_pair(void *arg, Gloss__V1__Annotation *a)
 	return true;
 }
 
+/*
+ * The reply has no pages: a group whose translation notes quote more text
+ * than one reply holds is refused in words, with where to read them (a
+ * read, so nothing is lost), rather than failing when packed.
+ */
+static enum status
+group_fits(struct call *c, const Gloss__V1__GetTranslationGroupResponse *r)
+{
+	size_t n = protobuf_c_message_get_packed_size(&r->base);
+
+	if (n <= c->env->max_reply_bytes - 4096)
+		return STATUS_OK;
+	return call_field_error(c, STATUS_RESOURCE_EXHAUSTED, "group",
+	    "group '%s' with its %zu translation notes is %zu bytes, more "
+	    "than one reply holds; list its notes with ListAnnotations "
+	    "(group, kind KIND_TRANSLATION_NOTE), which pages",
+	    r->group, r->n_pairs, n);
+}
+
 enum status
 group_get(struct call *c)
 {
@@ -90,12 +109,10 @@ group_get(struct call *c)
 	if (r == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
-	if (q->group[0] == '\0')
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "group",
-		    "name a group, or any article of it");
 	if (!valid_id(q->group))
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "group",
-		    "group %s is not an article id", valid_show(c, q->group));
+		    "name a group, or any article of it, by its id (got %s)",
+		    valid_show(c, q->group));
 	s = store_article_head(c->txn, q->group, &c->allocator, &a);
 	if (s == STATUS_NOT_FOUND)
 		return call_field_error(c, s, "group",
@@ -116,6 +133,8 @@ group_get(struct call *c)
 	if (g.oom)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
+	if ((s = group_fits(c, r)) != STATUS_OK)
+		return s;
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_GET_TRANSLATION_GROUP;
 	c->reply.get_translation_group = r;
 	return STATUS_OK;

@@ -320,6 +320,22 @@ stats_scan(struct call *c, const Gloss__V1__GetStatsRequest *q,
 	           : STATUS_OK;
 }
 
+/* The reply has no pages: counts of a corpus too varied for one reply
+ * (many thousands of authors or scored articles) are refused in words. */
+static enum status
+stats_fits(struct call *c, const Gloss__V1__GetStatsResponse *r)
+{
+	size_t n = protobuf_c_message_get_packed_size(&r->base);
+
+	if (n <= c->env->max_reply_bytes - 4096)
+		return STATUS_OK;
+	return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+	    "the statistics are %zu bytes (%zu authors, %zu labels, %zu "
+	    "scored articles), more than one reply holds; ask for one group "
+	    "or article",
+	    n, r->n_by_author, r->n_by_label, r->n_mqm);
+}
+
 enum status
 stats_get(struct call *c)
 {
@@ -355,6 +371,8 @@ stats_get(struct call *c)
 		    "out of memory");
 	if ((s = store_change_last(c->txn, &r->as_of_seq)) != STATUS_OK)
 		return call_error(c, s, "cannot read the change feed");
+	if ((s = stats_fits(c, r)) != STATUS_OK)
+		return s;
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_GET_STATS;
 	c->reply.get_stats = r;
 	return STATUS_OK;
