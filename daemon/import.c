@@ -128,6 +128,10 @@ import_labels(struct import_run *run, const Gloss__V1__LabelSet *set)
 	bool exists;
 	enum status s;
 
+	if (!label_set_known(set->name))
+		return import_bad(run, "a label set that does not exist (the "
+		                       "sets are entity, mqm_category, "
+		                       "mqm_severity and verdict)");
 	for (size_t i = 0; i < set->n_labels; i++) {
 		if ((s = label_admit(c, set->name, set->labels[i], &exists)) !=
 		    STATUS_OK)

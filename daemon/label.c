@@ -92,6 +92,12 @@ label_set_find(const char *set)
 	return NULL;
 }
 
+bool
+label_set_known(const char *set)
+{
+	return label_set_find(set) != NULL;
+}
+
 /* Puts the defaults a set lacks; one write, before serving starts. */
 static enum status
 label_install(struct store_txn *t, int *added)

@@ -20,6 +20,9 @@ enum status label_install_defaults(struct store *st);
 enum status label_check(struct call *c, const char *set, const char *name,
     const char *field);
 
+/* Whether `set` names one of the four sets. */
+bool label_set_known(const char *set);
+
 /* The most labels a set holds: one ListLabels page (PAGE_SIZE_MAX). */
 #define LABEL_SET_MAX 1000
 

@@ -492,17 +492,17 @@ store_grow(struct store *st)
 		return STATUS_UNAVAILABLE;
 	}
 	rc = mdb_env_set_mapsize(st->env, want);
-	if (rc == 0)
+	if (rc == 0) {
 		st->map_size = want;
-	else
-		store_reopen(st);
-	pthread_rwlock_unlock(&st->resize);
-	if (rc != 0) {
+	} else {
 		log_error("cannot grow the map to %zu MiB: %s", want >> 20,
 		    mdb_strerror(rc));
+		store_reopen(st);
+	}
+	pthread_rwlock_unlock(&st->resize);
+	if (rc != 0)
 		return st->broken ? STATUS_UNAVAILABLE
 		                  : STATUS_RESOURCE_EXHAUSTED;
-	}
 	log_info("map grown to %zu MiB", want >> 20);
 	return STATUS_OK;
 }
