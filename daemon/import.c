@@ -328,11 +328,12 @@ import_previous(struct import_run *run, const Gloss__V1__Annotation *a,
 		    a->id);
 	if (*old == NULL)
 		return a->revision == 1 && a->create_seq == a->update_seq &&
+		               a->state == GLOSS__V1__STATE__STATE_ACTIVE &&
 		               strcmp(a->created_by, a->updated_by) == 0
 		           ? STATUS_OK
 		           : import_bad(run, "an annotation's first revision "
-		                             "is not revision 1, or its "
-		                             "creation is not its update");
+		                             "is not revision 1, live, made "
+		                             "by its creation");
 	if ((*old)->revision + 1 != a->revision ||
 	    (*old)->state == GLOSS__V1__STATE__STATE_DELETED ||
 	    (*old)->update_seq >= a->update_seq ||
