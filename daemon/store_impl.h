@@ -93,6 +93,42 @@ int store_put_message(struct store_txn *t, enum store_db db, const void *k,
 int store_put_raw(struct store_txn *t, enum store_db db, const void *k,
     size_t klen, const void *v, size_t n, unsigned flags);
 
+/* Puts an empty value (an index entry). */
+int store_put_empty(struct store_txn *t, enum store_db db, const void *k,
+    size_t klen);
+
+/*
+ * Unpacks a record with `alloc`.  If it does not unpack, it is unpacked
+ * again with malloc to tell a spent request budget (RESOURCE_EXHAUSTED)
+ * from a damaged record (DATA_LOSS).
+ */
+enum status store_unpack(const MDB_val *v, const ProtobufCMessageDescriptor *d,
+    ProtobufCAllocator *alloc, ProtobufCMessage **out);
+
+/* The record under key k of db; INVALID_ARGUMENT if k cannot be a key. */
+enum status store_get_message(struct store_txn *t, enum store_db db,
+    const void *k, size_t klen, const ProtobufCMessageDescriptor *d,
+    ProtobufCAllocator *alloc, ProtobufCMessage **out);
+
+/*
+ * A cursor walk over db from key start[0..n) for as long as keys begin with
+ * start[0..prefix): visit() sees each entry, clears *go_on to stop early,
+ * and returns anything but STATUS_OK to fail the walk.
+ */
+struct store_walk {
+	struct store_txn *t;
+	enum store_db db;
+	const uint8_t *start;
+	size_t n, prefix;
+	enum status (*visit)(struct store_walk *w, const MDB_val *k,
+	    const MDB_val *v, bool *go_on);
+	ProtobufCAllocator *alloc;
+	store_annotation_fn fn;
+	void *arg;
+};
+
+enum status store_walk(struct store_walk *w);
+
 /* Whether a failed commit of `bytes` written is the disk (or the file size
  * limit) running out rather than an I/O fault; see store_env.c. */
 bool store_out_of_space(const struct store *st, size_t bytes);
