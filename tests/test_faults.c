@@ -120,11 +120,15 @@ file_size(const struct harness *h)
 	return (uint64_t)sb.st_size;
 }
 
+/* Sets glossd's soft limit (RLIM_INFINITY: as high as its hard limit,
+ * which is left as it is, so that no privilege is needed). */
 static void
 set_limit(pid_t pid, int resource, rlim_t soft)
 {
-	struct rlimit rl = { soft, RLIM_INFINITY };
+	struct rlimit rl;
 
+	assert_int_equal(prlimit(pid, resource, NULL, &rl), 0);
+	rl.rlim_cur = soft < rl.rlim_max ? soft : rl.rlim_max;
 	assert_int_equal(prlimit(pid, resource, &rl, NULL), 0);
 }
 
