@@ -2,8 +2,8 @@
  * store_impl: what the store's own files (store.c: the put path, articles,
  * labels, the feed, requests; store_annotation.c: annotations and their
  * indexes; store_env.c: the environment, transactions and storage faults;
- * store_import.c: the state of a restore) share.  Never included outside store*.c: it is the
- * only header that includes <lmdb.h>.
+ * store_import.c: the state of a restore) share.  Never included outside
+ * store*.c: it is the only header that includes <lmdb.h>.
  */
 #ifndef GLOSS_STORE_IMPL_H
 #define GLOSS_STORE_IMPL_H
