@@ -1,8 +1,7 @@
 /*
  * cmd_export: `gloss export`, which streams an Export page by page into a
- * file or (brat) a folder, and `gloss import --format jsonl`, which sends a
- * jsonl export back through ImportRecords.  Neither holds more than one
- * page (about 1 MiB) in memory.
+ * file or (brat) a folder, holding no more than one page (about 1 MiB) in
+ * memory.  `gloss import --format jsonl` is cmd_records.c's.
  */
 #define _GNU_SOURCE /* asprintf */
 #include <dirent.h>
@@ -17,7 +16,6 @@
 #include "json.h"
 
 #define LOSSES_SHOWN 10
-#define IMPORT_BATCH ((size_t)512 << 10)
 #define REASONS_MAX  32
 
 static const struct cli_verb export_verb = { "export",
@@ -419,153 +417,5 @@ cmd_export(struct cli *cli, int argc, char **argv)
 	free(st.part);
 	for (size_t i = 0; i < st.n_reasons; i++)
 		free(st.reasons[i].reason);
-	return 0;
-}
-
-/* ------------------------------------------------------------ import */
-
-static const struct cli_verb import_records_verb = { "import",
-	"usage: gloss import --format jsonl [options] FILE\n"
-	"\n"
-	"Restores a jsonl export made without filters into the data folder\n"
-	"of a glossd that holds nothing yet: every id, author, time,\n"
-	"revision and change-feed sequence number is kept, so an export of\n"
-	"the result is byte for byte FILE.\n"
-	"\n"
-	"  -f, --format jsonl\n"
-	"      --socket URL, --timeout MS\n" };
-
-bool
-cmd_import_is_records(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--format") == 0 ||
-		    strncmp(argv[i], "--format=", 9) == 0 ||
-		    strcmp(argv[i], "-f") == 0)
-			return true;
-	return false;
-}
-
-/* Sends data[0..n) (whole lines from line `first`); returns the reply. */
-static Gloss__V1__Reply *
-import_send(struct cli *cli, char *data, uint64_t first, char *token)
-{
-	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__ImportRecordsRequest ir =
-	    GLOSS__V1__IMPORT_RECORDS_REQUEST__INIT;
-
-	ir.format = (char *)"jsonl";
-	ir.data = data;
-	ir.first_line = first;
-	ir.import_token = token;
-	q.body_case = GLOSS__V1__REQUEST__BODY_IMPORT_RECORDS;
-	q.import_records = &ir;
-	return cli_call_or_die(cli, &q);
-}
-
-struct import_run {
-	char *batch;
-	size_t len, cap;
-	uint64_t first, line, records, last_seq, as_of;
-	char *token;
-	bool complete;
-};
-
-static void
-import_flush(struct cli *cli, struct import_run *ir)
-{
-	Gloss__V1__Reply *r;
-
-	if (ir->len == 0)
-		return;
-	ir->batch[ir->len] = '\0';
-	r = import_send(cli, ir->batch, ir->first,
-	    ir->token != NULL ? ir->token : (char *)"");
-	ir->records += r->import_records->records;
-	ir->last_seq = r->import_records->last_seq;
-	ir->as_of = r->import_records->as_of_seq;
-	ir->complete = r->import_records->complete;
-	free(ir->token);
-	if ((ir->token = strdup(r->import_records->import_token)) == NULL)
-		cli_die("out of memory");
-	rpc_reply_free(r);
-	ir->len = 0;
-	ir->first = ir->line + 1;
-	if (isatty(STDERR_FILENO))
-		fprintf(stderr, "\rgloss import: %" PRIu64 " records",
-		    ir->records);
-}
-
-/* Sends the lines of f in batches of about IMPORT_BATCH bytes. */
-static void
-import_file(struct cli *cli, struct import_run *ir, FILE *f, const char *name)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-
-	ir->cap = IMPORT_BATCH;
-	if ((ir->batch = malloc(ir->cap + 1)) == NULL)
-		cli_die("out of memory");
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (ir->len > 0 && ir->len + (size_t)n > IMPORT_BATCH)
-			import_flush(cli, ir);
-		if (ir->len + (size_t)n > ir->cap) {
-			ir->cap = ir->len + (size_t)n;
-			if ((ir->batch = realloc(ir->batch, ir->cap + 1)) ==
-			    NULL)
-				cli_die("out of memory");
-		}
-		memcpy(ir->batch + ir->len, line, (size_t)n);
-		ir->len += (size_t)n;
-		ir->line++;
-	}
-	if (ferror(f))
-		cli_die("cannot read %s: %s", name, strerror(errno));
-	import_flush(cli, ir);
-	if (isatty(STDERR_FILENO))
-		fputs("\r\033[K", stderr);
-	free(line);
-	free(ir->batch);
-	free(ir->token);
-	ir->token = NULL;
-}
-
-int
-cmd_import_records(struct cli *cli, int argc, char **argv)
-{
-	static const struct option longopts[] = { CLI_COMMON_OPTIONS,
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 } };
-	struct import_run ir = { .first = 1 };
-	const char *format = NULL;
-	FILE *f;
-	int ch;
-
-	while ((ch = cli_getopt(cli, &import_records_verb, argc, argv, "f:h",
-	            longopts)) != -1)
-		if (ch == 'f')
-			format = optarg;
-	if (format == NULL || strcmp(format, "jsonl") != 0)
-		cli_usage_die(&import_records_verb,
-		    "--format takes jsonl (a gloss export); text files are "
-		    "imported without --format");
-	if (argc - optind != 1)
-		cli_usage_die(&import_records_verb, "name one FILE");
-	if ((f = strcmp(argv[optind], "-") == 0
-	             ? stdin
-	             : fopen(argv[optind], "rb")) == NULL)
-		cli_die("cannot read %s: %s", argv[optind], strerror(errno));
-	import_file(cli, &ir, f, argv[optind]);
-	if (f != stdin)
-		fclose(f);
-	if (!ir.complete)
-		cli_die("%s ended before its last change (%" PRIu64
-		        " of %" PRIu64 " imported): the import is incomplete; "
-		        "start again with a new data folder",
-		    argv[optind], ir.last_seq, ir.as_of);
-	printf("imported %" PRIu64 " records from %s; the data folder is at "
-	       "change %" PRIu64 "\n",
-	    ir.records, argv[optind], ir.last_seq);
 	return 0;
 }

@@ -28,8 +28,10 @@ info_print(const Gloss__V1__GetServerInfoResponse *r)
 	       " MiB; file %" PRIu64 " MiB\n",
 	    r->map_used >> 20, r->map_size >> 20, r->file_size >> 20);
 	printf("limits         request %" PRIu32 " bytes, article %" PRIu32
-	       " bytes\n",
-	    r->max_request_bytes, r->max_article_bytes);
+	       " bytes, record %" PRIu32 " bytes\n",
+	    r->max_request_bytes, r->max_article_bytes, r->max_record_bytes);
+	if (r->unfinished_import != NULL)
+		printf("import         UNFINISHED: %s\n", r->import_status);
 	printf("served         %" PRIu64 " requests; %" PRIu64
 	       " writes in %" PRIu64 " commits; %" PRIu64 " records read\n",
 	    r->requests_served, r->writes_committed, r->commits,

@@ -27,11 +27,12 @@
 
 struct rpc_client;
 
-/* The largest request glossd takes (GetServerInfo's max_request_bytes):
- * nng cuts a glossd connection that sends more, so the client refuses it
- * first.  Replies are under 1 MiB; the receive limit leaves room. */
-#define RPC_SEND_MAX ((size_t)1 << 20)
-#define RPC_RECV_MAX ((size_t)4 << 20)
+/* glossd's request limit (GetServerInfo's max_request_bytes,
+ * docs/protocol.md): rpc_call() refuses to send a larger request, which
+ * glossd would only read through and refuse.  Replies are under 1 MiB; the
+ * receive limit leaves room. */
+#define RPC_REQUEST_MAX ((size_t)1 << 20)
+#define RPC_RECV_MAX    ((size_t)4 << 20)
 
 /* $GLOSS_SOCKET if set, else rpc_builtin_url(). */
 const char *rpc_default_url(void);
@@ -53,9 +54,9 @@ void rpc_close(struct rpc_client *c);
  * Sends q and waits at most timeout_ms (0: 30 s) for glossd's reply, which
  * it stores in *reply (free it with rpc_reply_free()).  Returns the reply's
  * status code (0 = OK), or a code of the client's own when no reply came:
- * DEADLINE_EXCEEDED, UNAVAILABLE, RESOURCE_EXHAUSTED (q too large to send),
- * INTERNAL (a reply that does not unpack); *reply is then NULL and
- * rpc_error() says why.
+ * DEADLINE_EXCEEDED, UNAVAILABLE, RESOURCE_EXHAUSTED (q over
+ * RPC_REQUEST_MAX: not sent), INTERNAL (a reply that does not unpack);
+ * *reply is then NULL and rpc_error() says why.
  *
  * A request that glossd answers UNAVAILABLE, or that a dropped connection
  * left unanswered, is sent again with backoff until the deadline, with the

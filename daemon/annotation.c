@@ -1,8 +1,7 @@
 /*
- * annotation: the handlers of the *Annotation methods: what makes an
- * annotation valid (its spans, its body's labels and references), its
- * revisions and tombstones.  Spans are resolved by span.c, labels checked
- * by label.c; reads and writes go through store.h only.
+ * annotation: the handlers of the *Annotation methods: revisions,
+ * tombstones, lists and history.  What makes an annotation valid is
+ * annotation_check.c's; reads and writes go through store.h only.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -10,340 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "annotation.h"
 #include "feed.h"
-#include "label.h"
 #include "method.h"
 #include "page.h"
-#include "span.h"
 #include "store.h"
-
-#define ANN_SPANS_MAX    16
-#define ANN_EVIDENCE_MAX 16
-#define ANN_SHORT_MAX    1024  /* claim, corrected value, canonical name */
-#define ANN_LONG_MAX     16384 /* comments, notes, suggestions */
-#define ANN_URL_MAX      2048
-
-/* An article a body refers to, with its text, for resolving spans in it. */
-static enum status
-ann_article(struct call *c, const char *id, const char *field,
-    Gloss__V1__Article **a)
-{
-	enum status s;
-
-	if (id[0] == '\0')
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
-		    "%s is required", field);
-	s = store_article_get(c->txn, id, &c->allocator, a);
-	if (s == STATUS_NOT_FOUND)
-		return call_field_error(c, s, field, "article '%s' not found",
-		    call_clip(c, id, 140));
-	if (s != STATUS_OK)
-		return call_error(c, s, "cannot read article '%s'",
-		    call_clip(c, id, 140));
-	if ((*a)->state == GLOSS__V1__STATE__STATE_DELETED)
-		return call_field_error(c, STATUS_FAILED_PRECONDITION, field,
-		    "article '%s' is deleted (by %s); annotations cannot point "
-		    "into it",
-		    id, (*a)->deleted_by);
-	return STATUS_OK;
-}
-
-static enum status
-ann_length(struct call *c, const char *s, size_t max, const char *field)
-{
-	if (strlen(s) > max)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
-		    "%s is %zu bytes; the limit is %zu", field, strlen(s), max);
-	return STATUS_OK;
-}
-
-/* ------------------------------------------------------------ spans */
-
-static int
-ann_span_cmp(const void *x, const void *y)
-{
-	const Gloss__V1__Span *a = *(Gloss__V1__Span *const *)x;
-	const Gloss__V1__Span *b = *(Gloss__V1__Span *const *)y;
-
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	return a->end < b->end ? -1 : a->end > b->end;
-}
-
-/*
- * Resolves the annotation's selectors (or, when it has none, the byte
- * ranges of the spans it came with, as an export carries them) against
- * the article's text into a->spans, sorted, and drops the selectors.
- */
-static enum status
-ann_resolve_spans(struct call *c, Gloss__V1__Annotation *a,
-    const Gloss__V1__Article *art)
-{
-	size_t n = a->n_select > 0 ? a->n_select : a->n_spans;
-	size_t len = strlen(art->text);
-	Gloss__V1__Span **spans = call_alloc(c, (n + 1) * sizeof(*spans));
-	Gloss__V1__SpanSelector sel = GLOSS__V1__SPAN_SELECTOR__INIT;
-	Gloss__V1__Range range = GLOSS__V1__RANGE__INIT;
-	enum status s;
-
-	if (n == 0 || n > ANN_SPANS_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "annotation.select",
-		    "an annotation has 1 to %d spans (several for a "
-		    "discontinuous mention); this one has %zu",
-		    ANN_SPANS_MAX, n);
-	if (spans == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
-		    "out of memory");
-	sel.selector_case = GLOSS__V1__SPAN_SELECTOR__SELECTOR_RANGE;
-	sel.range = &range;
-	for (size_t i = 0; i < n; i++) {
-		const Gloss__V1__SpanSelector *si = &sel;
-		if (a->n_select > 0)
-			si = a->select[i];
-		else if (a->spans[i] != NULL) {
-			range.start = a->spans[i]->start;
-			range.end = a->spans[i]->end;
-		}
-		s = span_resolve(c, art->text, len, art->id, si,
-		    a->n_select > 0 ? "annotation.select" : "annotation.spans",
-		    &spans[i]);
-		if (s != STATUS_OK)
-			return s;
-	}
-	qsort(spans, n, sizeof(*spans), ann_span_cmp);
-	for (size_t i = 1; i < n; i++)
-		if (spans[i]->start < spans[i - 1]->end)
-			return call_field_error(c, STATUS_INVALID_ARGUMENT,
-			    "annotation.select",
-			    "the spans of one annotation must not overlap: "
-			    "'%s' (chars %u-%u) and '%s' (chars %u-%u)",
-			    call_clip(c, spans[i - 1]->exact, 80),
-			    spans[i - 1]->char_start, spans[i - 1]->char_end,
-			    call_clip(c, spans[i]->exact, 80),
-			    spans[i]->char_start, spans[i]->char_end);
-	a->spans = spans;
-	a->n_spans = n;
-	a->select = NULL;
-	a->n_select = 0;
-	return STATUS_OK;
-}
-
-/* ------------------------------------------------------------ bodies */
-
-/* A Wikidata QID (Q and digits, no leading zero) or NIL, or nothing. */
-static bool
-ann_kb_valid(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n == 0 || strcmp(id, "NIL") == 0)
-		return true;
-	if (n < 2 || n > 20 || id[0] != 'Q' || id[1] == '0')
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!isdigit((unsigned char)id[i]))
-			return false;
-	return true;
-}
-
-static enum status
-ann_check_entity(struct call *c, Gloss__V1__Entity *e)
-{
-	enum status s;
-
-	if ((s = label_check(c, "entity", e->label, "entity.label")) !=
-	    STATUS_OK)
-		return s;
-	if (!ann_kb_valid(e->kb_id))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "entity.kb_id",
-		    "kb_id '%s' is not a Wikidata QID (Q followed by "
-		    "digits, e.g. Q305177) or NIL",
-		    call_clip(c, e->kb_id, 40));
-	return ann_length(c, e->canonical_name, ANN_SHORT_MAX,
-	    "entity.canonical_name");
-}
-
-static bool
-ann_url_valid(const char *url)
-{
-	return (strncmp(url, "http://", 7) == 0 && url[7] != '\0') ||
-	       (strncmp(url, "https://", 8) == 0 && url[8] != '\0');
-}
-
-static enum status
-ann_check_evidence(struct call *c, Gloss__V1__Evidence *ev)
-{
-	Gloss__V1__Article *src;
-	enum status s;
-
-	if ((s = ann_length(c, ev->quote, ANN_LONG_MAX, "evidence.quote")) !=
-	    STATUS_OK)
-		return s;
-	if (ev->article_id[0] == '\0') {
-		if (!ann_url_valid(ev->url) || strlen(ev->url) > ANN_URL_MAX)
-			return call_field_error(c, STATUS_INVALID_ARGUMENT,
-			    "evidence",
-			    "evidence is a span of a stored article "
-			    "(article_id and select) or an http(s) URL; got "
-			    "'%s'",
-			    call_clip(c, ev->url, 100));
-		return STATUS_OK;
-	}
-	if (ev->url[0] != '\0')
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "evidence",
-		    "evidence names an article or a URL, not both");
-	if ((s = ann_article(c, ev->article_id, "evidence.article_id", &src)) !=
-	    STATUS_OK)
-		return s;
-	if (ev->select == NULL && ev->span != NULL) {
-		Gloss__V1__Range *r = call_alloc(c, sizeof(*r));
-		Gloss__V1__SpanSelector *sel = call_alloc(c, sizeof(*sel));
-		if (r == NULL || sel == NULL)
-			return call_error(c, STATUS_RESOURCE_EXHAUSTED,
-			    "out of memory");
-		gloss__v1__range__init(r);
-		gloss__v1__span_selector__init(sel);
-		r->start = ev->span->start;
-		r->end = ev->span->end;
-		sel->selector_case = GLOSS__V1__SPAN_SELECTOR__SELECTOR_RANGE;
-		sel->range = r;
-		ev->select = sel;
-	}
-	s = span_resolve(c, src->text, strlen(src->text), src->id, ev->select,
-	    "evidence.select", &ev->span);
-	ev->select = NULL;
-	return s;
-}
-
-static enum status
-ann_check_correction(struct call *c, Gloss__V1__FactCorrection *f,
-    const Gloss__V1__Annotation *a)
-{
-	enum status s;
-
-	if ((s = label_check(c, "verdict", f->verdict,
-	         "fact_correction.verdict")) != STATUS_OK)
-		return s;
-	if ((s = ann_length(c, f->claim, ANN_SHORT_MAX,
-	         "fact_correction.claim")) != STATUS_OK ||
-	    (s = ann_length(c, f->corrected, ANN_SHORT_MAX,
-	         "fact_correction.corrected")) != STATUS_OK ||
-	    (s = ann_length(c, f->comment, ANN_LONG_MAX,
-	         "fact_correction.comment")) != STATUS_OK)
-		return s;
-	if (f->n_evidence > ANN_EVIDENCE_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "fact_correction.evidence",
-		    "at most %d pieces of evidence; this has %zu",
-		    ANN_EVIDENCE_MAX, f->n_evidence);
-	for (size_t i = 0; i < f->n_evidence; i++)
-		if ((s = ann_check_evidence(c, f->evidence[i])) != STATUS_OK)
-			return s;
-	if (f->claim[0] == '\0') /* what the span says is the claim */
-		f->claim = a->spans[0]->exact;
-	return STATUS_OK;
-}
-
-/* The source of a translation note: named, or the article translated. */
-static enum status
-ann_note_source(struct call *c, Gloss__V1__TranslationNote *t,
-    const Gloss__V1__Article *target, Gloss__V1__Article **src)
-{
-	enum status s;
-
-	if (t->source_article_id[0] == '\0')
-		t->source_article_id = target->translation_of;
-	if (t->source_article_id[0] == '\0')
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "translation_note.source_article_id",
-		    "article '%s' is not a translation (it has no "
-		    "translation_of); name the source article",
-		    target->id);
-	if (strcmp(t->source_article_id, target->id) == 0)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "translation_note.source_article_id",
-		    "a translation note's source must be another article");
-	if ((s = ann_article(c, t->source_article_id,
-	         "translation_note.source_article_id", src)) != STATUS_OK)
-		return s;
-	if (strcmp((*src)->group, target->group) != 0)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "translation_note.source_article_id",
-		    "article '%s' (group '%s') is not in the translation group "
-		    "of '%s' (group '%s')",
-		    (*src)->id, (*src)->group, target->id, target->group);
-	return STATUS_OK;
-}
-
-static enum status
-ann_check_translation(struct call *c, Gloss__V1__TranslationNote *t,
-    const Gloss__V1__Article *target)
-{
-	Gloss__V1__Article *src;
-	enum status s;
-
-	if ((s = label_check(c, "mqm_category", t->category,
-	         "translation_note.category")) != STATUS_OK ||
-	    (s = label_check(c, "mqm_severity", t->severity,
-	         "translation_note.severity")) != STATUS_OK)
-		return s;
-	if ((s = ann_length(c, t->suggestion, ANN_LONG_MAX,
-	         "translation_note.suggestion")) != STATUS_OK ||
-	    (s = ann_length(c, t->comment, ANN_LONG_MAX,
-	         "translation_note.comment")) != STATUS_OK)
-		return s;
-	if ((s = ann_note_source(c, t, target, &src)) != STATUS_OK)
-		return s;
-	if (t->source_select == NULL && t->source_span != NULL) {
-		/* Given as a span (an import): check it as a byte range. */
-		Gloss__V1__Annotation one = GLOSS__V1__ANNOTATION__INIT;
-		one.spans = &t->source_span;
-		one.n_spans = 1;
-		if ((s = ann_resolve_spans(c, &one, src)) != STATUS_OK)
-			return s;
-		t->source_span = one.spans[0];
-		return STATUS_OK;
-	}
-	if (t->source_select == NULL)
-		return STATUS_OK; /* an omission or addition has none */
-	s = span_resolve(c, src->text, strlen(src->text), src->id,
-	    t->source_select, "translation_note.source_select",
-	    &t->source_span);
-	t->source_select = NULL;
-	return s;
-}
-
-/* Checks a's body against the label sets and the articles it names, and
- * sets a->kind from it. */
-static enum status
-ann_check_body(struct call *c, Gloss__V1__Annotation *a,
-    const Gloss__V1__Article *art)
-{
-	switch (a->body_case) {
-	case GLOSS__V1__ANNOTATION__BODY_ENTITY:
-		a->kind = GLOSS__V1__KIND__KIND_ENTITY;
-		return ann_check_entity(c, a->entity);
-	case GLOSS__V1__ANNOTATION__BODY_FACT_CORRECTION:
-		a->kind = GLOSS__V1__KIND__KIND_FACT_CORRECTION;
-		return ann_check_correction(c, a->fact_correction, a);
-	case GLOSS__V1__ANNOTATION__BODY_TRANSLATION_NOTE:
-		a->kind = GLOSS__V1__KIND__KIND_TRANSLATION_NOTE;
-		return ann_check_translation(c, a->translation_note, art);
-	case GLOSS__V1__ANNOTATION__BODY_NOTE:
-		a->kind = GLOSS__V1__KIND__KIND_NOTE;
-		if (a->note->text[0] == '\0')
-			return call_field_error(c, STATUS_INVALID_ARGUMENT,
-			    "note.text", "a note needs text");
-		return ann_length(c, a->note->text, ANN_LONG_MAX, "note.text");
-	default:
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "annotation",
-		    "an annotation needs a body: entity, fact_correction, "
-		    "translation_note or note");
-	}
-}
+#include "valid.h"
 
 /* ------------------------------------------------------------ writes */
 
@@ -368,13 +39,19 @@ ann_record_change(struct call *c, Gloss__V1__Annotation *a,
 	return STATUS_OK;
 }
 
+/* Stores revision a.  A live one must leave room in its record for the
+ * tombstone that may follow it; a tombstone may use that room. */
 static enum status
 ann_store(struct call *c, const Gloss__V1__Annotation *old,
     const Gloss__V1__Annotation *a)
 {
-	enum status s = store_annotation_put(c->txn, old, a);
+	enum status s;
 
-	if (s != STATUS_OK)
+	if (a->state != GLOSS__V1__STATE__STATE_DELETED &&
+	    (s = annotation_check_record(c, a, STORE_RECORD_NEW_MAX)) !=
+	        STATUS_OK)
+		return s;
+	if ((s = store_annotation_put(c->txn, old, a)) != STATUS_OK)
 		return call_error(c, s, "cannot store annotation %" PRIu64,
 		    a->id);
 	return STATUS_OK;
@@ -418,10 +95,10 @@ annotation_create(struct call *c)
 	if (a == NULL)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT,
 		    "annotation", "CreateAnnotation needs an annotation");
-	if ((s = ann_article(c, a->article_id, "annotation.article_id",
-	         &art)) != STATUS_OK ||
-	    (s = ann_resolve_spans(c, a, art)) != STATUS_OK ||
-	    (s = ann_check_body(c, a, art)) != STATUS_OK)
+	if ((s = annotation_article(c, a->article_id, "annotation.article_id",
+	         NULL, &art)) != STATUS_OK ||
+	    (s = annotation_check_spans(c, a, art, NULL)) != STATUS_OK ||
+	    (s = annotation_check_body(c, a, art, NULL)) != STATUS_OK)
 		return s;
 	if ((s = store_annotation_next_id(c->txn, &id)) != STATUS_OK)
 		return call_error(c, s, "cannot allocate an annotation id");
@@ -539,22 +216,22 @@ ann_apply_update(struct call *c, Gloss__V1__Annotation *a,
 		    "annotation",
 		    "the update changes nothing: give spans (select) or a "
 		    "body");
-	if ((s = ann_article(c, a->article_id, "annotation.article_id",
-	         &art)) != STATUS_OK)
+	if ((s = annotation_article(c, a->article_id, "annotation.article_id",
+	         NULL, &art)) != STATUS_OK)
 		return s;
 	if (u->n_select > 0 || u->n_spans > 0) {
 		a->select = u->select;
 		a->n_select = u->n_select;
 		a->spans = u->spans;
 		a->n_spans = u->n_spans;
-		if ((s = ann_resolve_spans(c, a, art)) != STATUS_OK)
+		if ((s = annotation_check_spans(c, a, art, NULL)) != STATUS_OK)
 			return s;
 	}
 	if (u->body_case != GLOSS__V1__ANNOTATION__BODY__NOT_SET) {
 		a->body_case = u->body_case;
 		a->entity = u->entity; /* the union's one pointer */
 	}
-	return ann_check_body(c, a, art);
+	return annotation_check_body(c, a, art, NULL);
 }
 
 enum status
@@ -768,15 +445,39 @@ ann_list_article_known(struct call *c, const char *id)
 
 	if (id[0] == '\0')
 		return STATUS_OK;
-	s = store_article_get(c->txn, id, &c->allocator, &a);
+	s = store_article_head(c->txn, id, &c->allocator, &a);
 	call_release(c, m);
 	if (s == STATUS_NOT_FOUND)
 		return call_field_error(c, s, "article_id",
-		    "article '%s' not found", call_clip(c, id, 140));
+		    "article '%s' not found", id);
 	if (s != STATUS_OK)
-		return call_error(c, s, "cannot read article '%s'",
-		    call_clip(c, id, 140));
+		return call_error(c, s, "cannot read article '%s'", id);
 	return STATUS_OK;
+}
+
+/* Filters that could match nothing stored are malformed requests, not
+ * empty answers: each must be what it filters by could be, an article
+ * must exist, a sequence number must have been reached. */
+static enum status
+ann_list_check(struct call *c, const Gloss__V1__ListAnnotationsRequest *q)
+{
+	enum status s;
+
+	if ((s = valid_filter(c, q->article_id, valid_id, "article_id",
+	         "an article id")) != STATUS_OK ||
+	    (s = valid_filter(c, q->group, valid_id, "group",
+	         "a group (the id of its original article)")) != STATUS_OK ||
+	    (s = valid_filter(c, q->label, valid_label_name, "label",
+	         "a label name (1-64 of A-Z a-z 0-9 _ - / .)")) != STATUS_OK ||
+	    (s = valid_filter(c, q->kb_id, valid_kb_id, "kb_id",
+	         "a Wikidata QID (e.g. Q305177) or NIL")) != STATUS_OK)
+		return s;
+	if ((s = valid_filter(c, q->author, valid_author, "author",
+	         "an author (1-64 bytes without control characters)")) !=
+	        STATUS_OK ||
+	    (s = ann_list_article_known(c, q->article_id)) != STATUS_OK)
+		return s;
+	return q->as_of_seq > 0 ? feed_check_seq(c, q->as_of_seq) : STATUS_OK;
 }
 
 enum status
@@ -794,9 +495,7 @@ annotation_list(struct call *c)
 	if (r == NULL || query == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
-	if ((s = ann_list_article_known(c, q->article_id)) != STATUS_OK ||
-	    (q->as_of_seq > 0 &&
-	        (s = feed_check_seq(c, q->as_of_seq)) != STATUS_OK) ||
+	if ((s = ann_list_check(c, q)) != STATUS_OK ||
 	    (s = ann_page_start(c, q->page_size, q->page_token, query, &pg.max,
 	         &after)) != STATUS_OK)
 		return s;
@@ -806,15 +505,11 @@ annotation_list(struct call *c)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
 	pg.mark = call_mark(c);
-	if (nterms > 0)
-		s = store_annotation_join(c->txn, terms, nterms, after,
-		    &c->allocator, ann_page_add, &pg);
-	else
-		s = store_annotation_scan(c->txn, STORE_INDEX_ALL, "", after,
-		    &c->allocator, ann_page_add, &pg);
-	if (s == STATUS_OK)
-		s = pg.failed;
-	if (s != STATUS_OK)
+	s = nterms > 0 ? store_annotation_join(c->txn, terms, nterms, after,
+	                     &c->allocator, ann_page_add, &pg)
+	               : store_annotation_scan(c->txn, STORE_INDEX_ALL, "",
+	                     after, &c->allocator, ann_page_add, &pg);
+	if ((s = s != STATUS_OK ? s : pg.failed) != STATUS_OK)
 		return call_error(c, s, "cannot list annotations");
 	gloss__v1__list_annotations_response__init(r);
 	r->annotations = pg.items;

@@ -13,107 +13,31 @@
 #include "page.h"
 #include "store.h"
 #include "text.h"
+#include "valid.h"
 
-#define ARTICLE_ID_MAX       128
-#define ARTICLE_TITLE_MAX    1024
-#define ARTICLE_URL_MAX      2048
-#define ARTICLE_META_MAX     64
-#define ARTICLE_META_KEY_MAX 128
-#define ARTICLE_META_VAL_MAX 4096
-
-/* 1-128 of [A-Za-z0-9._-], starting with a letter or digit. */
-static bool
-article_id_valid(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (n == 0 || n > ARTICLE_ID_MAX || !isalnum((unsigned char)id[0]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)id[i]) &&
-		    strchr("._-", id[i]) == NULL)
-			return false;
-	return true;
-}
-
-/* A BCP 47 tag's shape: a 2-8 letter language, then 1-8 alphanumeric
- * subtags ("pt", "pt-BR", "zh-Hant-TW", "ar-001"). */
-static bool
-article_language_valid(const char *tag)
-{
-	size_t i = 0, n;
-
-	while (isalpha((unsigned char)tag[i]))
-		i++;
-	if (i < 2 || i > 8)
-		return false;
-	while (tag[i] == '-') {
-		tag += i + 1;
-		for (n = 0; isalnum((unsigned char)tag[n]); n++)
-			;
-		if (n < 1 || n > 8)
-			return false;
-		i = n;
-	}
-	return tag[i] == '\0';
-}
-
+/*
+ * The whole record must fit the reply that reads it back (GetArticle), with
+ * room kept for its tombstone: the text limit alone does not ensure it
+ * (896 KiB of text and 64 values of 4 KiB of metadata are over 1 MiB).
+ */
 static enum status
-article_check_meta(struct call *c, const Gloss__V1__Article *a)
+article_check_record(struct call *c, const Gloss__V1__Article *a)
 {
-	if (strlen(a->title) > ARTICLE_TITLE_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "article.title", "title is %zu bytes; the limit is %d",
-		    strlen(a->title), ARTICLE_TITLE_MAX);
-	if (strlen(a->source_url) > ARTICLE_URL_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "article.source_url", "source_url is over %d bytes",
-		    ARTICLE_URL_MAX);
-	if (a->n_metadata > ARTICLE_META_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "article.metadata", "%zu metadata entries; the limit is %d",
-		    a->n_metadata, ARTICLE_META_MAX);
-	for (size_t i = 0; i < a->n_metadata; i++) {
-		const char *k = a->metadata[i]->key, *v = a->metadata[i]->value;
-		if (k[0] == '\0' || strlen(k) > ARTICLE_META_KEY_MAX ||
-		    strlen(v) > ARTICLE_META_VAL_MAX)
-			return call_field_error(c, STATUS_INVALID_ARGUMENT,
-			    "article.metadata",
-			    "metadata key '%s': keys are 1-%d bytes, values "
-			    "at most %d",
-			    call_clip(c, k, 40), ARTICLE_META_KEY_MAX,
-			    ARTICLE_META_VAL_MAX);
-	}
-	return STATUS_OK;
-}
+	size_t n = protobuf_c_message_get_packed_size(&a->base), meta = 0;
 
-static enum status
-article_check(struct call *c, const Gloss__V1__Article *a)
-{
-	size_t n = strlen(a->text);
-
-	if (a->id[0] != '\0' && !article_id_valid(a->id))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "article.id",
-		    "article id '%s' is not 1-%d of A-Z a-z 0-9 . _ - "
-		    "starting with a letter or digit",
-		    call_clip(c, a->id, 140), ARTICLE_ID_MAX);
-	if (!article_language_valid(a->language))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "article.language",
-		    "language '%s' is not a BCP 47 tag such as 'pt' or "
-		    "'pt-BR'",
-		    call_clip(c, a->language, 40));
-	if (n == 0)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "article.text", "the article's text is empty");
-	if (n > c->env->max_article_bytes)
-		return call_field_error(c, STATUS_RESOURCE_EXHAUSTED,
-		    "article.text",
-		    "the text is %zu bytes; this glossd takes articles of at "
-		    "most %zu bytes",
-		    n, c->env->max_article_bytes);
-	return article_check_meta(c, a);
+	if (n <= STORE_RECORD_NEW_MAX)
+		return STATUS_OK;
+	for (size_t i = 0; i < a->n_metadata; i++)
+		meta +=
+		    strlen(a->metadata[i]->key) + strlen(a->metadata[i]->value);
+	return call_field_error(c, STATUS_RESOURCE_EXHAUSTED, "article",
+	    "article '%s' would be a record of %zu bytes (text %zu, metadata "
+	    "%zu, title and source_url %zu); glossd keeps records of at most "
+	    "%zu bytes, so that GetArticle can return one whole: shorten the "
+	    "text or the metadata; nothing was written",
+	    a->id, n, strlen(a->text), meta,
+	    strlen(a->title) + strlen(a->source_url),
+	    (size_t)STORE_RECORD_NEW_MAX);
 }
 
 /* A readable id for an article sent without one: the title's ASCII words,
@@ -250,7 +174,7 @@ article_create(struct call *c)
 	if (r == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
-	if ((s = article_check(c, a)) != STATUS_OK)
+	if ((s = valid_article(c, a, "article")) != STATUS_OK)
 		return s;
 	if (a->id[0] == '\0' && (a->id = article_make_id(c, a)) == NULL)
 		return call_error(c, STATUS_INTERNAL, "cannot make an id");
@@ -268,7 +192,8 @@ article_create(struct call *c)
 		return s;
 	article_stamp_new(c, a);
 	if ((s = article_record_change(c, a,
-	         GLOSS__V1__OPERATION__OPERATION_CREATED)) != STATUS_OK)
+	         GLOSS__V1__OPERATION__OPERATION_CREATED)) != STATUS_OK ||
+	    (s = article_check_record(c, a)) != STATUS_OK)
 		return s;
 	if ((s = store_article_put(c->txn, a)) != STATUS_OK)
 		return call_error(c, s, "cannot store article '%s'", a->id);
@@ -278,22 +203,27 @@ article_create(struct call *c)
 	return article_reply_one(c, a, &r->article);
 }
 
-/* Reads article `id` for a handler, reporting NOT_FOUND in words. */
+/* Reads article `id` for a handler (without its text if head), reporting
+ * NOT_FOUND in words. */
 static enum status
-article_find(struct call *c, const char *id, Gloss__V1__Article **a)
+article_find(struct call *c, const char *id, bool head, Gloss__V1__Article **a)
 {
 	enum status s;
 
 	if (id[0] == '\0')
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "id",
 		    "no article id given");
-	s = store_article_get(c->txn, id, &c->allocator, a);
+	if (!valid_id(id))
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "id",
+		    "%s is not an article id (1-%d of A-Z a-z 0-9 . _ -)",
+		    valid_show(c, id), VALID_ID_MAX);
+	s = head ? store_article_head(c->txn, id, &c->allocator, a)
+	         : store_article_get(c->txn, id, &c->allocator, a);
 	if (s == STATUS_NOT_FOUND)
 		return call_field_error(c, s, "id", "article '%s' not found",
-		    call_clip(c, id, 140));
+		    id);
 	if (s != STATUS_OK)
-		return call_error(c, s, "cannot read article '%s'",
-		    call_clip(c, id, 140));
+		return call_error(c, s, "cannot read article '%s'", id);
 	return STATUS_OK;
 }
 
@@ -308,7 +238,7 @@ article_get(struct call *c)
 	if (r == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
-	if ((s = article_find(c, q->id, &a)) != STATUS_OK)
+	if ((s = article_find(c, q->id, q->omit_text, &a)) != STATUS_OK)
 		return s;
 	if (q->as_of_seq > 0 &&
 	    (s = feed_check_seq(c, q->as_of_seq)) != STATUS_OK)
@@ -349,7 +279,6 @@ article_page_add(void *arg, Gloss__V1__Article *a)
 		call_release(pg->call, pg->mark); /* not kept */
 		return true;
 	}
-	a->text = (char *)"";
 	size = protobuf_c_message_get_packed_size(&a->base) + 8;
 	if (pg->n == pg->max || (pg->n > 0 && pg->bytes + size > pg->budget)) {
 		pg->more = true;
@@ -368,6 +297,20 @@ article_list_query(struct call *c, const Gloss__V1__ListArticlesRequest *q)
 	    q->show_deleted ? 1 : 0);
 }
 
+/* A filter that cannot name a language or a group (an over-long one
+ * included, which no index key could hold) is refused, not dropped. */
+static enum status
+article_list_check(struct call *c, const Gloss__V1__ListArticlesRequest *q)
+{
+	enum status s;
+
+	if ((s = valid_filter(c, q->language, valid_language, "language",
+	         "a BCP 47 tag such as 'pt' or 'pt-BR'")) != STATUS_OK)
+		return s;
+	return valid_filter(c, q->group, valid_id, "group",
+	    "a group (the id of its original article)");
+}
+
 enum status
 article_list(struct call *c)
 {
@@ -382,7 +325,8 @@ article_list(struct call *c)
 	if (r == NULL || query == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
-	if ((s = page_size(c, q->page_size, &pg.max)) != STATUS_OK ||
+	if ((s = article_list_check(c, q)) != STATUS_OK ||
+	    (s = page_size(c, q->page_size, &pg.max)) != STATUS_OK ||
 	    (s = page_token_read(c, q->page_token, query, &f.after, &n)) !=
 	        STATUS_OK)
 		return s;
@@ -392,8 +336,8 @@ article_list(struct call *c)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
 	pg.mark = call_mark(c);
-	s = store_article_scan(c->txn, &f, &c->allocator, article_page_add,
-	    &pg);
+	s = store_article_scan_heads(c->txn, &f, &c->allocator,
+	    article_page_add, &pg);
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot list articles");
 	gloss__v1__list_articles_response__init(r);
@@ -421,7 +365,7 @@ article_delete(struct call *c)
 	if (r == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
-	if ((s = article_find(c, q->id, &a)) != STATUS_OK)
+	if ((s = article_find(c, q->id, false, &a)) != STATUS_OK)
 		return s;
 	if (a->state == GLOSS__V1__STATE__STATE_DELETED)
 		return call_error(c, STATUS_FAILED_PRECONDITION,

@@ -557,24 +557,30 @@ export_changes(struct export_run *r)
 	return !r->stopped && r->failed == STATUS_OK;
 }
 
-/* The label sets, for the prologue, in the call's arena. */
+/*
+ * The label sets, for the prologue, read with the scratch allocator (a set
+ * holds up to LABEL_SET_MAX labels of ~600 bytes: four of them would weigh
+ * on the call's arena) and freed once the prologue is made.
+ */
 struct export_labels {
-	struct call *call;
+	struct export_scratch *scratch;
 	Gloss__V1__LabelSet *set;
 	size_t max;
 	bool oom;
 };
 
 static bool
-export_label_add(void *arg, Gloss__V1__Label *l)
+export_label_add(void *arg, const char *set_name, Gloss__V1__Label *l)
 {
 	struct export_labels *el = arg;
 	Gloss__V1__LabelSet *set = el->set;
 	Gloss__V1__Label **grown;
 
+	(void)set_name;
 	if (set->n_labels == el->max) {
 		el->max = el->max ? 2 * el->max : 32;
-		grown = call_alloc(el->call, el->max * sizeof(*grown));
+		grown =
+		    export_scratch_alloc(el->scratch, el->max * sizeof(*grown));
 		if (grown == NULL) {
 			el->oom = true;
 			return false;
@@ -588,42 +594,53 @@ export_label_add(void *arg, Gloss__V1__Label *l)
 	return true;
 }
 
+static enum status
+export_label_sets(struct export_run *r, Gloss__V1__LabelSet **sets)
+{
+	struct export_labels el = { .scratch = &r->scratch };
+	enum status s;
+
+	for (size_t i = 0; i < NSETS; i++) {
+		el.set = sets[i] =
+		    export_scratch_alloc(&r->scratch, sizeof(**sets));
+		if (el.set == NULL)
+			return STATUS_RESOURCE_EXHAUSTED;
+		gloss__v1__label_set__init(el.set);
+		el.set->name = call_str(export_sets[i]);
+		el.max = 0;
+		s = store_label_scan(r->call->txn, export_sets[i], "", "",
+		    &r->scratch.alloc, export_label_add, &el);
+		if (s != STATUS_OK)
+			return s;
+		if (el.oom)
+			return STATUS_RESOURCE_EXHAUSTED;
+	}
+	return STATUS_OK;
+}
+
 static bool
 export_prologue(struct export_run *r)
 {
 	struct export_pos p = { EXPORT_AT_PROLOGUE, "", 0, 0, 0, 0 };
 	Gloss__V1__LabelSet *sets[NSETS];
-	struct export_labels el = { .call = r->call };
 	enum status s;
+	bool go_on;
 
 	if (r->f->prologue == NULL || r->at.phase > EXPORT_AT_PROLOGUE)
 		return true;
-	for (size_t i = 0; i < NSETS; i++) {
-		if ((el.set = sets[i] = call_alloc(r->call, sizeof(**sets))) ==
-		    NULL)
-			el.oom = true;
-		if (el.oom)
-			break;
-		gloss__v1__label_set__init(el.set);
-		el.set->name = call_str(export_sets[i]);
-		el.max = 0;
-		s = store_label_scan(r->call->txn, export_sets[i],
-		    &r->call->allocator, export_label_add, &el);
-		if (s != STATUS_OK) {
-			r->failed = call_error(r->call, s,
-			    "cannot read the label sets");
-			return false;
-		}
-	}
-	if (el.oom) {
-		r->failed = call_error(r->call, STATUS_RESOURCE_EXHAUSTED,
-		    "out of memory");
+	if ((s = export_label_sets(r, sets)) != STATUS_OK) {
+		export_scratch_reset(&r->scratch);
+		r->failed =
+		    call_error(r->call, s, "cannot read the label sets");
 		return false;
 	}
-	if (!export_begin(r, &p))
-		return false;
-	r->f->prologue(&r->x, sets, NSETS);
-	return export_end(r);
+	go_on = export_begin(r, &p);
+	if (go_on) {
+		r->f->prologue(&r->x, sets, NSETS);
+		go_on = export_end(r);
+	}
+	export_scratch_reset(&r->scratch);
+	return go_on;
 }
 
 /* ------------------------------------------------------------ request */

@@ -2,9 +2,11 @@
  * export_import: the ImportRecords handler: restores a complete jsonl export
  * (export_jsonl.c) into a data folder that holds nothing yet, keeping every
  * id, author, time, revision, etag and change-feed sequence, so that an
- * export of the result is byte for byte the file imported.  Records are
- * checked (texts against their SHA-256 and sizes, spans against the text,
- * revisions and changes in order) and written straight through store.h.
+ * export of the result is byte for byte the file imported.  This file is
+ * the call: the import's durable state (store_import_*), written in the
+ * same transaction as each call's records, the data cut into lines (a line
+ * may span calls: its start is kept in the state), tokens, resuming,
+ * abandoning, finishing.  The records themselves are import.c's.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,32 +15,12 @@
 
 #include "export.h"
 #include "hash.h"
+#include "import.h"
 #include "method.h"
 #include "page.h"
-#include "span.h"
 #include "store.h"
-#include "text.h"
 
 #define IMPORT_QUERY "import\njsonl"
-
-/* What one import carries from call to call, in its token. */
-struct import_state {
-	uint64_t as_of;    /* the header's snapshot */
-	uint64_t last_seq; /* the newest change imported */
-	uint64_t lines;    /* records applied */
-	bool header;
-	uint64_t line; /* the line being read, for messages */
-	/* The article last read or stored: annotations follow their article,
-	 * so it is read once, not once per annotation. */
-	const Gloss__V1__Article *article;
-};
-
-static enum status
-import_bad(struct call *c, const struct import_state *st, const char *what)
-{
-	return call_field_error(c, STATUS_INVALID_ARGUMENT, "data",
-	    "line %" PRIu64 ": %s", st->line, what);
-}
 
 /* A first call: the folder must hold nothing but label sets. */
 static enum status
@@ -61,291 +43,158 @@ import_check_empty(struct call *c)
 	return STATUS_OK;
 }
 
+/* A new import: an empty folder, and a state that names it. */
 static enum status
-import_token_read(struct call *c, const char *token, struct import_state *st)
+import_begin(struct call *c, struct store_import *st)
 {
-	const char *key;
-	size_t n;
-	uint64_t last;
 	enum status s;
 
 	memset(st, 0, sizeof(*st));
-	if (token[0] == '\0')
-		return import_check_empty(c);
-	if ((s = page_token_read(c, token, IMPORT_QUERY, &key, &n)) !=
-	    STATUS_OK)
+	if ((s = import_check_empty(c)) != STATUS_OK)
 		return s;
-	if (sscanf(key, "%" SCNu64 "\n%" SCNu64 "\n%" SCNu64, &st->as_of,
-	        &st->last_seq, &st->lines) != 3)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "import_token", "import_token is damaged");
-	st->header = true;
-	if ((s = store_change_last(c->txn, &last)) != STATUS_OK)
-		return call_error(c, s, "cannot read the change feed");
-	if (last != st->last_seq)
-		return call_error(c, STATUS_ABORTED,
-		    "the data folder changed during the import (its newest "
-		    "change is %" PRIu64 ", the import's %" PRIu64
-		    "): someone else wrote to it; import again into a new "
-		    "data folder",
-		    last, st->last_seq);
+	if (hash_random(&st->id, sizeof(st->id)) != 0)
+		return call_error(c, STATUS_INTERNAL, "no random numbers");
+	st->line = 1;
 	return STATUS_OK;
 }
 
+/* The token of the import where it stands: its id and offset. */
+static char *
+import_token(struct call *c, const struct store_import *st)
+{
+	char *key = call_printf(c, "%" PRIx64 "\n%" PRIu64, st->id, st->offset);
+
+	return key != NULL ? page_token_make(c, IMPORT_QUERY, key, strlen(key))
+	                   : NULL;
+}
+
+/* The import a call continues: the unfinished one, which the token must
+ * name where it stands; or, without a token, a new one. */
 static enum status
-import_header(struct call *c, struct import_state *st,
-    const Gloss__V1__ExportHeader *h)
+import_find(struct call *c, const char *token, struct store_import *st)
 {
-	if (st->header)
-		return import_bad(c, st, "a second header line");
-	if (strcmp(h->format, "gloss.v1.jsonl") != 0 || h->version != 1)
-		return import_bad(c, st,
-		    "the header is not that of a gloss.v1.jsonl export, "
-		    "version 1");
-	if (!h->complete)
-		return call_error(c, STATUS_FAILED_PRECONDITION,
-		    "line %" PRIu64 ": this export is filtered (by article, "
-		    "group, language, kind or label), so it lacks records "
-		    "and changes the rest refer to; import an export made "
-		    "without filters",
-		    st->line);
-	st->header = true;
-	st->as_of = h->as_of_seq;
-	return STATUS_OK;
-}
-
-static enum status
-import_labels(struct call *c, struct import_state *st,
-    const Gloss__V1__LabelSet *set)
-{
-	enum status s;
-
-	if (strcmp(set->name, "entity") != 0 &&
-	    strcmp(set->name, "mqm_category") != 0 &&
-	    strcmp(set->name, "mqm_severity") != 0 &&
-	    strcmp(set->name, "verdict") != 0)
-		return import_bad(c, st, "an unknown label set");
-	for (size_t i = 0; i < set->n_labels; i++) {
-		if (set->labels[i]->name[0] == '\0')
-			return import_bad(c, st, "a label without a name");
-		if ((s = store_label_put(c->txn, set->name, set->labels[i])) !=
-		    STATUS_OK)
-			return call_error(c, s,
-			    "line %" PRIu64 ": cannot store label set '%s'",
-			    st->line, set->name);
-	}
-	return STATUS_OK;
-}
-
-/* The sizes and hash an article carries agree with its text. */
-static bool
-import_article_sound(const Gloss__V1__Article *a)
-{
-	struct text_counts tc;
-	size_t n = strlen(a->text), bad;
-	char hex[2 * HASH_SIZE + 1];
-
-	if (!text_utf8_check(a->text, n, &bad))
-		return false;
-	text_count(a->text, n, &tc);
-	hash_sha256_hex(a->text, n, hex);
-	return tc.bytes == a->byte_count && tc.chars == a->char_count &&
-	       tc.utf16 == a->utf16_count && strcmp(hex, a->sha256) == 0;
-}
-
-static enum status
-import_article(struct call *c, struct import_state *st,
-    const Gloss__V1__Article *a)
-{
-	Gloss__V1__Article *old;
-	enum status s;
-
-	if (a->id[0] == '\0' || a->text[0] == '\0' || a->group[0] == '\0')
-		return import_bad(c, st, "an article needs id, text and group");
-	if (!import_article_sound(a))
-		return import_bad(c, st,
-		    "the article's text does not match its sha256 and sizes");
-	if (a->create_seq == 0 || a->create_seq > st->as_of ||
-	    (a->state == GLOSS__V1__STATE__STATE_DELETED &&
-	        (a->delete_seq <= a->create_seq || a->delete_seq > st->as_of)))
-		return import_bad(c, st,
-		    "the article's sequence numbers are outside the export's");
-	s = store_article_get(c->txn, a->id, &c->allocator, &old);
-	if (s == STATUS_OK)
-		return call_error(c, STATUS_ALREADY_EXISTS,
-		    "line %" PRIu64 ": article '%s' comes twice", st->line,
-		    a->id);
-	if (s == STATUS_NOT_FOUND)
-		s = store_article_put(c->txn, a);
-	if (s != STATUS_OK)
-		return call_error(c, s,
-		    "line %" PRIu64 ": cannot store article '%s'", st->line,
-		    a->id);
-	st->article = a;
-	return STATUS_OK;
-}
-
-/* Whether span sp is what glossd makes of its byte range in text. */
-static bool
-import_span_sound(struct call *c, const char *text, size_t n,
-    const Gloss__V1__Span *sp)
-{
-	Gloss__V1__Span *want;
-
-	if (sp == NULL || sp->start >= sp->end || sp->end > n ||
-	    !text_is_char_boundary(text, n, sp->start) ||
-	    !text_is_char_boundary(text, n, sp->end))
-		return false;
-	want = span_make(c, text, n, sp->start, sp->end);
-	return want != NULL && want->char_start == sp->char_start &&
-	       want->char_end == sp->char_end &&
-	       want->utf16_start == sp->utf16_start &&
-	       want->utf16_end == sp->utf16_end &&
-	       strcmp(want->exact, sp->exact) == 0 &&
-	       strcmp(want->prefix, sp->prefix) == 0 &&
-	       strcmp(want->suffix, sp->suffix) == 0;
-}
-
-/* The revision before a, as the import stored it (NULL for the first). */
-static enum status
-import_previous(struct call *c, struct import_state *st,
-    const Gloss__V1__Annotation *a, Gloss__V1__Annotation **old)
-{
-	enum status s = store_annotation_get(c->txn, a->id, &c->allocator, old);
+	enum status s = store_import_get(c->txn, st);
+	const char *key;
+	char *want;
+	size_t n;
 
 	if (s != STATUS_OK && s != STATUS_NOT_FOUND)
-		return call_error(c, s, "cannot read annotation %" PRIu64,
-		    a->id);
+		return call_error(c, s, "cannot read the import's state");
+	if (token[0] == '\0' && s == STATUS_NOT_FOUND)
+		return import_begin(c, st);
+	if (token[0] == '\0')
+		return call_error(c, STATUS_FAILED_PRECONDITION, "%s",
+		    import_status_sentence(c, st));
+	if (page_token_read(c, token, IMPORT_QUERY, &key, &n) != STATUS_OK)
+		return call_status(c);
 	if (s == STATUS_NOT_FOUND)
-		*old = NULL;
-	if ((*old == NULL && a->revision != 1) ||
-	    (*old != NULL && (*old)->revision + 1 != a->revision))
-		return call_error(c, STATUS_INVALID_ARGUMENT,
-		    "line %" PRIu64 ": annotation %" PRIu64 " revision %" PRIu64
-		    " does not follow the one before it (%" PRIu64 ")",
-		    st->line, a->id, a->revision,
-		    *old != NULL ? (*old)->revision : 0);
+		return call_field_error(c, STATUS_FAILED_PRECONDITION,
+		    "import_token",
+		    "no import is unfinished: the one this token continues "
+		    "ended or was abandoned");
+	if ((want = import_token(c, st)) == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	if (strcmp(want, token) != 0)
+		return call_field_error(c, STATUS_ABORTED, "import_token",
+		    "this call does not continue the import where it stands "
+		    "(byte %" PRIu64 " of its file): another client imports, "
+		    "or a call was lost; resume it (resume: true) to learn "
+		    "where it stands",
+		    st->offset);
 	return STATUS_OK;
 }
 
+/* ------------------------------------------------------------ data */
+
+/* The line that the kept start of a line and data[0..n) end; consumes
+ * the kept pieces. */
 static enum status
-import_annotation(struct call *c, struct import_state *st,
-    const Gloss__V1__Annotation *a)
+import_finish_line(struct import_run *run, const char *data, size_t n)
 {
-	const Gloss__V1__Article *art = st->article;
-	Gloss__V1__Article *got;
-	Gloss__V1__Annotation *old;
+	struct call *c = run->call;
+	size_t len = run->st.pending + n;
+	char *line = malloc(len > 0 ? len : 1);
 	enum status s;
 
-	if (a->id == 0 || a->n_spans == 0 || a->update_seq == 0 ||
-	    a->update_seq > st->as_of)
-		return import_bad(c, st,
-		    "an annotation needs an id, spans and a sequence number "
-		    "inside the export's");
-	if (art == NULL || strcmp(art->id, a->article_id) != 0) {
-		s = store_article_get(c->txn, a->article_id, &c->allocator,
-		    &got);
-		if (s != STATUS_OK)
-			return call_error(c,
-			    s == STATUS_NOT_FOUND ? STATUS_INVALID_ARGUMENT : s,
-			    "line %" PRIu64 ": annotation %" PRIu64
-			    " is on article '%s', which comes nowhere "
-			    "before it",
-			    st->line, a->id, call_clip(c, a->article_id, 140));
-		st->article = art = got;
-	}
-	for (size_t i = 0; i < a->n_spans; i++)
-		if (!import_span_sound(c, art->text, strlen(art->text),
-		        a->spans[i]))
-			return import_bad(c, st,
-			    "a span does not match the article's text");
-	if ((s = import_previous(c, st, a, &old)) != STATUS_OK)
-		return s;
-	if ((s = store_annotation_put(c->txn, old, a)) != STATUS_OK)
+	if (line == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	if ((s = store_import_parts_take(c->txn, &run->st, line)) !=
+	    STATUS_OK) {
+		free(line);
 		return call_error(c, s,
-		    "line %" PRIu64 ": cannot store annotation %" PRIu64,
-		    st->line, a->id);
-	return STATUS_OK;
+		    "cannot read the start of line %" PRIu64, run->st.line);
+	}
+	memcpy(line + run->st.pending, data, n);
+	run->st.pending = run->st.parts = 0;
+	s = import_line(run, line, len);
+	free(line);
+	return s;
 }
 
+/* Keeps data[0..n), the start of a line that does not end in this call. */
 static enum status
-import_change(struct call *c, struct import_state *st,
-    const Gloss__V1__Change *ch)
+import_keep(struct import_run *run, const char *data, size_t n)
 {
-	Gloss__V1__Change copy = *ch;
+	struct call *c = run->call;
 	enum status s;
 
-	if (ch->seq != st->last_seq + 1 || ch->seq > st->as_of)
-		return call_error(c, STATUS_INVALID_ARGUMENT,
-		    "line %" PRIu64 ": change %" PRIu64 " is out of order (the "
-		    "one before was %" PRIu64 ", the export ends at %" PRIu64
-		    ")",
-		    st->line, ch->seq, st->last_seq, st->as_of);
-	if ((s = store_change_append(c->txn, &copy)) != STATUS_OK)
-		return call_error(c, s, "cannot append to the change feed");
-	if (copy.seq != ch->seq)
-		return call_error(c, STATUS_INTERNAL,
-		    "change %" PRIu64 " was stored as %" PRIu64, ch->seq,
-		    copy.seq);
-	st->last_seq = ch->seq;
+	if (run->st.pending + n > IMPORT_LINE_MAX)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "data",
+		    "line %" PRIu64
+		    " is over %zu bytes, longer than any record "
+		    "of a jsonl export: this is not one",
+		    run->st.line, IMPORT_LINE_MAX);
+	if ((s = store_import_part_put(c->txn, run->st.parts, data, n)) !=
+	    STATUS_OK)
+		return call_error(c, s,
+		    "cannot keep the start of line %" PRIu64, run->st.line);
+	run->st.parts++;
+	run->st.pending += n;
 	return STATUS_OK;
 }
 
+/* Applies data[0..n): the end of a kept line, whole lines, and the start
+ * of one that goes on in the next call. */
 static enum status
-import_record(struct call *c, struct import_state *st,
-    const Gloss__V1__ExportRecord *rec)
+import_data(struct import_run *run, const char *p, size_t n)
 {
-	if (rec->record_case != GLOSS__V1__EXPORT_RECORD__RECORD_HEADER &&
-	    !st->header)
-		return import_bad(c, st,
-		    "the file must begin with the header line of a jsonl "
-		    "export");
-	switch (rec->record_case) {
-	case GLOSS__V1__EXPORT_RECORD__RECORD_HEADER:
-		return import_header(c, st, rec->header);
-	case GLOSS__V1__EXPORT_RECORD__RECORD_LABEL_SET:
-		return import_labels(c, st, rec->label_set);
-	case GLOSS__V1__EXPORT_RECORD__RECORD_ARTICLE:
-		return import_article(c, st, rec->article);
-	case GLOSS__V1__EXPORT_RECORD__RECORD_ANNOTATION:
-		return import_annotation(c, st, rec->annotation);
-	case GLOSS__V1__EXPORT_RECORD__RECORD_CHANGE:
-		return import_change(c, st, rec->change);
-	default:
-		return import_bad(c, st, "an empty record");
+	const char *end = p + n, *nl;
+	enum status s;
+
+	for (; p < end; p = nl + 1, run->st.line++) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return import_keep(run, p, (size_t)(end - p));
+		if (run->st.pending + (size_t)(nl - p) > IMPORT_LINE_MAX)
+			return import_keep(run, p, (size_t)(nl - p));
+		s = run->st.pending > 0
+		        ? import_finish_line(run, p, (size_t)(nl - p))
+		        : import_line(run, p, (size_t)(nl - p));
+		if (s != STATUS_OK)
+			return s;
 	}
+	return STATUS_OK;
 }
 
-static enum status
-import_line(struct call *c, struct import_state *st, const char *s, size_t n)
-{
-	Gloss__V1__ExportRecord *rec;
-	char why[256];
-
-	rec = (Gloss__V1__ExportRecord *)export_json_parse(c,
-	    &gloss__v1__export_record__descriptor, s, n, why, sizeof(why));
-	if (rec == NULL)
-		return import_bad(c, st, why);
-	return import_record(c, st, rec);
-}
+/* ------------------------------------------------------------ reply */
 
 static enum status
-import_reply(struct call *c, const struct import_state *st, uint64_t records)
+import_reply(struct call *c, const struct import_run *run, bool complete,
+    bool abandoned)
 {
 	Gloss__V1__ImportRecordsResponse *r = call_alloc(c, sizeof(*r));
-	char *key = call_printf(c, "%" PRIu64 "\n%" PRIu64 "\n%" PRIu64,
-	    st->as_of, st->last_seq, st->lines);
 
-	if (r == NULL || key == NULL)
+	if (r == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
 	gloss__v1__import_records_response__init(r);
-	r->records = records;
-	r->last_seq = st->last_seq;
-	r->as_of_seq = st->as_of;
-	r->complete = st->header && st->last_seq == st->as_of;
-	r->import_token = page_token_make(c, IMPORT_QUERY, key, strlen(key));
-	if (r->import_token == NULL)
+	import_progress(&run->st, r);
+	r->records = run->records;
+	r->complete = complete;
+	r->abandoned = abandoned;
+	if (!complete && !abandoned &&
+	    (r->import_token = import_token(c, &run->st)) == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_IMPORT_RECORDS;
@@ -353,32 +202,112 @@ import_reply(struct call *c, const struct import_state *st, uint64_t records)
 	return STATUS_OK;
 }
 
-enum status
-export_import_records(struct call *c)
+/*
+ * Whether the import is complete after this call: the header and the
+ * export's last change are in, and no line is left unfinished.  An export
+ * with no change (as_of_seq 0) has nothing that marks its end, so it is
+ * complete only with the call that says data ends the file (`last`).
+ */
+static bool
+import_complete(const struct import_run *run, bool last)
+{
+	const struct store_import *st = &run->st;
+
+	return st->header && st->last_seq == st->as_of && st->pending == 0 &&
+	       (st->as_of > 0 || last);
+}
+
+/* Ends the call: the import finishes (deferred checks, state removed) or
+ * its state is kept for the next call. */
+static enum status
+import_end(struct import_run *run, bool last)
+{
+	struct call *c = run->call;
+	bool complete = import_complete(run, last);
+	enum status s;
+
+	if (complete && (s = import_deferred(run)) != STATUS_OK)
+		return s;
+	s = complete ? store_import_end(c->txn)
+	             : store_import_put(c->txn, &run->st);
+	if (s != STATUS_OK)
+		return call_error(c, s, "cannot store the import's state");
+	return import_reply(c, run, complete, false);
+}
+
+/* ------------------------------------------------------------ modes */
+
+static enum status
+import_abandon(struct call *c, struct import_run *run)
+{
+	enum status s = store_import_get(c->txn, &run->st);
+
+	if (s == STATUS_NOT_FOUND)
+		return call_error(c, STATUS_FAILED_PRECONDITION,
+		    "no import is unfinished: there is nothing to abandon");
+	if (s != STATUS_OK)
+		return call_error(c, s, "cannot read the import's state");
+	if ((s = store_import_abandon(c->txn)) != STATUS_OK)
+		return call_error(c, s, "cannot remove what the import stored");
+	run->records = 0;
+	return import_reply(c, run, false, true);
+}
+
+/* Tells a client that lost its place where the import stands; data is the
+ * file's first line, so that a resume with another file is refused. */
+static enum status
+import_resume(struct call *c, struct import_run *run, const char *data)
+{
+	size_t n = strcspn(data, "\n");
+	uint8_t h[HASH_SIZE];
+	enum status s = store_import_get(c->txn, &run->st);
+
+	if (s == STATUS_NOT_FOUND)
+		return call_error(c, STATUS_FAILED_PRECONDITION,
+		    "no import is unfinished: there is nothing to resume");
+	if (s != STATUS_OK)
+		return call_error(c, s, "cannot read the import's state");
+	if (n > 0 && data[n - 1] == '\r')
+		n--;
+	hash_sha256(data, n, h);
+	if (run->st.header && memcmp(h, run->st.header_sha256, HASH_SIZE) != 0)
+		return call_field_error(c, STATUS_FAILED_PRECONDITION, "data",
+		    "this file's header is not that of the file being "
+		    "imported: resume with the same file, or abandon the "
+		    "import");
+	return import_reply(c, run, false, false);
+}
+
+static enum status
+import_records(struct call *c, struct import_run *run)
 {
 	const Gloss__V1__ImportRecordsRequest *q = c->req->import_records;
-	struct import_state st;
-	const char *p = q->data, *nl;
-	uint64_t records = 0;
 	enum status s;
 
 	if (strcmp(q->format, "jsonl") != 0)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "format",
-		    "only format 'jsonl' (a gloss export) can be imported, "
-		    "not '%s'",
-		    call_clip(c, q->format, 40));
-	if ((s = import_token_read(c, q->import_token, &st)) != STATUS_OK)
+		    "only format 'jsonl' (a gloss export) can be imported");
+	if (q->abandon + q->resume > 1 || (q->abandon && q->data[0] != '\0'))
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "abandon",
+		    "abandon takes no data, and not with resume");
+	if (q->abandon)
+		return import_abandon(c, run);
+	if (q->resume)
+		return import_resume(c, run, q->data);
+	if ((s = import_find(c, q->import_token, &run->st)) != STATUS_OK)
 		return s;
-	st.line = q->first_line > 0 ? q->first_line : st.lines + 1;
-	for (; *p != '\0'; p = nl + (*nl != '\0'), st.line++) {
-		if ((nl = strchr(p, '\n')) == NULL)
-			nl = p + strlen(p);
-		if (nl == p)
-			continue;
-		if ((s = import_line(c, &st, p, (size_t)(nl - p))) != STATUS_OK)
-			return s;
-		records++;
-		st.lines++;
-	}
-	return import_reply(c, &st, records);
+	run->st.offset += strlen(q->data);
+	if ((s = import_data(run, q->data, strlen(q->data))) != STATUS_OK)
+		return s;
+	return import_end(run, q->last);
+}
+
+enum status
+export_import_records(struct call *c)
+{
+	struct import_run run = { .call = c };
+	enum status s = import_records(c, &run);
+
+	import_run_fini(&run);
+	return s;
 }

@@ -353,14 +353,66 @@ json_unicode(struct json_parser *jp, char *out, size_t *n)
 	return true;
 }
 
-/* A string at jp->s, decoded into the arena.  A case per JSON escape:
- * long, not deep. */
+/* Decodes the string body at jp->s (its closing quote is there) into buf;
+ * *n gets its length.  A case per JSON escape: long, not deep. */
+static bool
+json_unescape(struct json_parser *jp, char *buf, size_t *n)
+{
+	while (*jp->s != '"') {
+		char ch = *jp->s++;
+		if ((unsigned char)ch < 0x20)
+			return json_fail(jp, "a control character in a string");
+		if (ch != '\\') {
+			buf[(*n)++] = ch;
+			continue;
+		}
+		ch = *jp->s++;
+		switch (ch) {
+		case '"':
+		case '\\':
+		case '/':
+			buf[(*n)++] = ch;
+			break;
+		case 'b':
+			buf[(*n)++] = '\b';
+			break;
+		case 'f':
+			buf[(*n)++] = '\f';
+			break;
+		case 'n':
+			buf[(*n)++] = '\n';
+			break;
+		case 'r':
+			buf[(*n)++] = '\r';
+			break;
+		case 't':
+			buf[(*n)++] = '\t';
+			break;
+		case 'u':
+			if (!json_unicode(jp, buf, n))
+				return false;
+			break;
+		default:
+			return json_fail(jp, "a bad escape \\%c", ch);
+		}
+	}
+	return true;
+}
+
+/*
+ * A string at jp->s, decoded into the arena.  It is decoded into a scratch
+ * buffer first: escapes never make a string longer than its source, but
+ * \uXXXX makes the source up to six times longer, and the arena gets only
+ * what the string needs (a line of an 896 KiB article whose every byte is
+ * escaped is over 5 MiB).
+ */
 static bool
 json_string(struct json_parser *jp, char **out)
 {
 	const char *p;
-	char *buf;
+	char *tmp;
 	size_t n = 0;
+	bool ok;
 
 	if (!json_eat(jp, '"'))
 		return json_fail(jp, "a string was expected");
@@ -369,51 +421,15 @@ json_string(struct json_parser *jp, char **out)
 			p++;
 	if (p >= jp->end)
 		return json_fail(jp, "a string does not end");
-	/* Escapes never make a string longer than its source. */
-	if ((buf = call_alloc(jp->call, (size_t)(p - jp->s) + 1)) == NULL)
+	if ((tmp = malloc((size_t)(p - jp->s) + 1)) == NULL)
 		return json_fail(jp, "out of memory");
-	while (*jp->s != '"') {
-		char ch = *jp->s++;
-		if ((unsigned char)ch < 0x20)
-			return json_fail(jp, "a control character in a string");
-		if (ch != '\\') {
-			buf[n++] = ch;
-			continue;
-		}
-		ch = *jp->s++;
-		switch (ch) {
-		case '"':
-		case '\\':
-		case '/':
-			buf[n++] = ch;
-			break;
-		case 'b':
-			buf[n++] = '\b';
-			break;
-		case 'f':
-			buf[n++] = '\f';
-			break;
-		case 'n':
-			buf[n++] = '\n';
-			break;
-		case 'r':
-			buf[n++] = '\r';
-			break;
-		case 't':
-			buf[n++] = '\t';
-			break;
-		case 'u':
-			if (!json_unicode(jp, buf, &n))
-				return false;
-			break;
-		default:
-			return json_fail(jp, "a bad escape \\%c", ch);
-		}
-	}
-	jp->s++;
-	buf[n] = '\0';
-	*out = buf;
-	return true;
+	ok = json_unescape(jp, tmp, &n);
+	if (ok && (*out = call_strndup(jp->call, tmp, n)) == NULL)
+		ok = json_fail(jp, "out of memory");
+	free(tmp);
+	if (ok)
+		jp->s++;
+	return ok;
 }
 
 /* A number, or a number in a string (proto3 writes 64-bit ones so). */

@@ -8,11 +8,40 @@
 
 #include "export.h"
 
+/*
+ * Labels per labelSet line.  A set is written as several lines of at most
+ * this many labels (the same name on each), so that no line of the file is
+ * longer than a request can carry when it is imported: 100 labels of a
+ * 64-byte name and a 512-byte description, escaped, stay under 400 KiB.
+ */
+#define JSONL_LABELS_PER_LINE 100
+
 static void
 jsonl_record(struct export_ctx *x, Gloss__V1__ExportRecord *rec)
 {
 	export_json_message(x->out, &rec->base);
 	export_puts(x->out, "\n");
+}
+
+/* One labelSet line per JSONL_LABELS_PER_LINE labels of set (one line for
+ * an empty set, so that every set is named). */
+static void
+jsonl_label_set(struct export_ctx *x, const Gloss__V1__LabelSet *set)
+{
+	Gloss__V1__ExportRecord rec = GLOSS__V1__EXPORT_RECORD__INIT;
+	Gloss__V1__LabelSet part = *set;
+	size_t at = 0;
+
+	rec.record_case = GLOSS__V1__EXPORT_RECORD__RECORD_LABEL_SET;
+	rec.label_set = &part;
+	do {
+		part.labels = set->labels + at;
+		part.n_labels = set->n_labels - at < JSONL_LABELS_PER_LINE
+		                    ? set->n_labels - at
+		                    : JSONL_LABELS_PER_LINE;
+		jsonl_record(x, &rec);
+		at += part.n_labels;
+	} while (at < set->n_labels);
 }
 
 static void
@@ -36,11 +65,8 @@ jsonl_prologue(struct export_ctx *x, Gloss__V1__LabelSet **sets, size_t n_sets)
 	rec.record_case = GLOSS__V1__EXPORT_RECORD__RECORD_HEADER;
 	rec.header = &h;
 	jsonl_record(x, &rec);
-	for (size_t i = 0; i < n_sets; i++) {
-		rec.record_case = GLOSS__V1__EXPORT_RECORD__RECORD_LABEL_SET;
-		rec.label_set = sets[i];
-		jsonl_record(x, &rec);
-	}
+	for (size_t i = 0; i < n_sets; i++)
+		jsonl_label_set(x, sets[i]);
 }
 
 static void

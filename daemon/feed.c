@@ -130,11 +130,10 @@ feed_attach(struct call *c, Gloss__V1__Change *ch)
 	if (ch->subject == GLOSS__V1__SUBJECT__SUBJECT_ANNOTATION)
 		return store_revision_get(c->txn, ch->annotation_id,
 		    ch->revision, &c->allocator, &ch->annotation);
-	s = store_article_get(c->txn, ch->article_id, &c->allocator,
+	s = store_article_head(c->txn, ch->article_id, &c->allocator,
 	    &ch->article);
 	if (s != STATUS_OK)
 		return s;
-	ch->article->text = (char *)"";
 	feed_article_as_of(c, ch->article, ch->seq);
 	return STATUS_OK;
 }

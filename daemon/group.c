@@ -6,6 +6,7 @@
 
 #include "method.h"
 #include "store.h"
+#include "valid.h"
 
 struct group_run {
 	struct call *call;
@@ -74,6 +75,25 @@ group_pair(void *arg, Gloss__V1__Annotation *a)
 	return true;
 }
 
+/*
+ * The reply has no pages: a group whose translation notes quote more text
+ * than one reply holds is refused in words, with where to read them (a
+ * read, so nothing is lost), rather than failing when packed.
+ */
+static enum status
+group_fits(struct call *c, const Gloss__V1__GetTranslationGroupResponse *r)
+{
+	size_t n = protobuf_c_message_get_packed_size(&r->base);
+
+	if (n <= c->env->max_reply_bytes - 4096)
+		return STATUS_OK;
+	return call_field_error(c, STATUS_RESOURCE_EXHAUSTED, "group",
+	    "group '%s' with its %zu translation notes is %zu bytes, more "
+	    "than one reply holds; list its notes with ListAnnotations "
+	    "(group, kind KIND_TRANSLATION_NOTE), which pages",
+	    r->group, r->n_pairs, n);
+}
+
 enum status
 group_get(struct call *c)
 {
@@ -89,10 +109,11 @@ group_get(struct call *c)
 	if (r == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
-	if (q->group[0] == '\0')
+	if (!valid_id(q->group))
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "group",
-		    "name a group, or any article of it");
-	s = store_article_get(c->txn, q->group, &c->allocator, &a);
+		    "name a group, or any article of it, by its id (got %s)",
+		    valid_show(c, q->group));
+	s = store_article_head(c->txn, q->group, &c->allocator, &a);
 	if (s == STATUS_NOT_FOUND)
 		return call_field_error(c, s, "group",
 		    "no article or group '%s'", call_clip(c, q->group, 140));
@@ -102,7 +123,8 @@ group_get(struct call *c)
 	gloss__v1__get_translation_group_response__init(r);
 	r->group = a->group;
 	f.group = term.value = a->group;
-	s = store_article_scan(c->txn, &f, &c->allocator, group_article, &g);
+	s = store_article_scan_heads(c->txn, &f, &c->allocator, group_article,
+	    &g);
 	if (s == STATUS_OK)
 		s = store_annotation_join(c->txn, &term, 1, 0, &c->allocator,
 		    group_pair, &g);
@@ -111,6 +133,8 @@ group_get(struct call *c)
 	if (g.oom)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
+	if ((s = group_fits(c, r)) != STATUS_OK)
+		return s;
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_GET_TRANSLATION_GROUP;
 	c->reply.get_translation_group = r;
 	return STATUS_OK;

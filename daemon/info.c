@@ -1,4 +1,5 @@
 /* info: the GetServerInfo handler: what this glossd is and how it fares. */
+#include "import.h"
 #include "method.h"
 #include "store.h"
 
@@ -42,6 +43,28 @@ info_env(const struct call *c, Gloss__V1__GetServerInfoResponse *r)
 	r->commits = atomic_load(&env->commits);
 }
 
+/* An unfinished import: how far it got, and what to do about it. */
+static enum status
+info_import(struct call *c, Gloss__V1__GetServerInfoResponse *r)
+{
+	Gloss__V1__ImportRecordsResponse *ir;
+	struct store_import st;
+	enum status s = store_import_get(c->txn, &st);
+
+	if (s == STATUS_NOT_FOUND)
+		return STATUS_OK;
+	if (s != STATUS_OK)
+		return call_error(c, s, "cannot read the import's state");
+	if ((ir = call_alloc(c, sizeof(*ir))) == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	gloss__v1__import_records_response__init(ir);
+	import_progress(&st, ir);
+	r->unfinished_import = ir;
+	r->import_status = call_str(import_status_sentence(c, &st));
+	return STATUS_OK;
+}
+
 enum status
 info_get_server_info(struct call *c)
 {
@@ -62,10 +85,13 @@ info_get_server_info(struct call *c)
 	r->last_seq = si.last_seq;
 	r->article_count = si.article_count;
 	r->records_read = si.records_read;
+	r->max_record_bytes = (uint32_t)STORE_RECORD_MAX;
 	r->n_databases = STORE_DB_COUNT;
 	if ((r->databases = info_dbs(c, &si)) == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
+	if ((s = info_import(c, r)) != STATUS_OK)
+		return s;
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_GET_SERVER_INFO;
 	c->reply.get_server_info = r;
 	return STATUS_OK;

@@ -12,10 +12,10 @@
 #include "label.h"
 #include "log.h"
 #include "method.h"
+#include "page.h"
 #include "store.h"
+#include "valid.h"
 
-#define LABEL_NAME_MAX 64
-#define LABEL_DESC_MAX 512
 #define LABEL_LIST_MAX 40 /* labels named in an "allowed: ..." message */
 
 struct label_default {
@@ -82,13 +82,20 @@ static const char *const label_sets[] = { "entity", "mqm_category",
 
 #define NSETS (sizeof(label_sets) / sizeof(label_sets[0]))
 
-static bool
-label_set_known(const char *set)
+/* The set's name as a constant, or NULL if there is no such set. */
+static const char *
+label_set_find(const char *set)
 {
 	for (size_t i = 0; i < NSETS; i++)
 		if (strcmp(set, label_sets[i]) == 0)
-			return true;
-	return false;
+			return label_sets[i];
+	return NULL;
+}
+
+bool
+label_set_known(const char *set)
+{
+	return label_set_find(set) != NULL;
 }
 
 /* Puts the defaults a set lacks; one write, before serving starts. */
@@ -155,13 +162,14 @@ struct label_list {
 };
 
 static bool
-label_list_add(void *arg, Gloss__V1__Label *l)
+label_list_add(void *arg, const char *set, Gloss__V1__Label *l)
 {
 	struct label_list *ll = arg;
 	int k;
 
+	(void)set;
 	if (ll->count++ >= LABEL_LIST_MAX)
-		return true;
+		return false; /* "..." says there are more */
 	k = snprintf(ll->buf + ll->len, sizeof(ll->buf) - ll->len, "%s%s",
 	    ll->len > 0 ? ", " : "", l->name);
 	if (k > 0 && (size_t)k < sizeof(ll->buf) - ll->len)
@@ -174,165 +182,263 @@ label_check(struct call *c, const char *set, const char *name,
     const char *field)
 {
 	struct label_list ll = { .len = 0 };
+	struct call_mark m = call_mark(c);
 	Gloss__V1__Label *l;
 	enum status s;
 
 	if (name[0] == '\0')
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
 		    "%s is required", field);
-	s = store_label_get(c->txn, set, name, &c->allocator, &l);
+	s = valid_label_name(name)
+	        ? store_label_get(c->txn, set, name, &c->allocator, &l)
+	        : STATUS_NOT_FOUND;
+	call_release(c, m);
 	if (s == STATUS_OK)
 		return STATUS_OK;
 	if (s != STATUS_NOT_FOUND)
 		return call_error(c, s, "cannot read label set '%s'", set);
-	s = store_label_scan(c->txn, set, &c->allocator, label_list_add, &ll);
+	s = store_label_scan(c->txn, set, "", "", &c->allocator, label_list_add,
+	    &ll);
+	call_release(c, m);
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read label set '%s'", set);
 	return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
-	    "'%s' is not in label set '%s'; allowed: %s%s",
-	    call_clip(c, name, 80), set, ll.buf,
-	    ll.count > LABEL_LIST_MAX ? ", ..." : "");
-}
-
-/* What ListLabels collects for one set. */
-struct label_page {
-	struct call *call;
-	Gloss__V1__LabelSet *set;
-	size_t max;
-	bool oom;
-};
-
-static bool
-label_page_add(void *arg, Gloss__V1__Label *l)
-{
-	struct label_page *pg = arg;
-	Gloss__V1__LabelSet *set = pg->set;
-	Gloss__V1__Label **grown;
-
-	if (set->n_labels == pg->max) {
-		pg->max = pg->max ? 2 * pg->max : 32;
-		grown = call_alloc(pg->call, pg->max * sizeof(*grown));
-		if (grown == NULL) {
-			pg->oom = true;
-			return false;
-		}
-		if (set->n_labels > 0)
-			memcpy(grown, set->labels,
-			    set->n_labels * sizeof(*grown));
-		set->labels = grown;
-	}
-	set->labels[set->n_labels++] = l;
-	return true;
-}
-
-/* Reads set `name` into a new LabelSet owned by the call's arena. */
-static enum status
-label_read_set(struct call *c, const char *name, Gloss__V1__LabelSet **out)
-{
-	struct label_page pg = { .call = c };
-	enum status s;
-
-	if ((pg.set = call_alloc(c, sizeof(*pg.set))) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
-		    "out of memory");
-	gloss__v1__label_set__init(pg.set);
-	pg.set->name = call_str(name);
-	s = store_label_scan(c->txn, name, &c->allocator, label_page_add, &pg);
-	if (s != STATUS_OK)
-		return call_error(c, s, "cannot read label set '%s'", name);
-	if (pg.oom)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
-		    "out of memory");
-	*out = pg.set;
-	return STATUS_OK;
+	    "%s is not in label set '%s'; allowed: %s%s", valid_show(c, name),
+	    set, ll.buf, ll.count > LABEL_LIST_MAX ? ", ..." : "");
 }
 
 static enum status
 label_unknown_set(struct call *c, const char *set, const char *field)
 {
 	return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
-	    "there is no label set '%s'; the sets are entity, "
-	    "mqm_category, mqm_severity and verdict",
-	    call_clip(c, set, 64));
+	    "there is no label set %s; the sets are entity, mqm_category, "
+	    "mqm_severity and verdict",
+	    valid_show(c, set));
+}
+
+enum status
+label_admit(struct call *c, const char *set, const Gloss__V1__Label *l,
+    bool *exists)
+{
+	Gloss__V1__Label *have;
+	size_t n;
+	enum status s;
+
+	if (label_set_find(set) == NULL)
+		return label_unknown_set(c, set, "set");
+	if (!valid_label_name(l->name))
+		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		    "label.name",
+		    "label name %s is not 1-%d of A-Z a-z 0-9 _ - / . "
+		    "starting with a letter or digit",
+		    valid_show(c, l->name), VALID_LABEL_NAME_MAX);
+	if (strlen(l->description) > VALID_LABEL_DESC_MAX)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		    "label.description",
+		    "a description is at most %d bytes; this one is %zu",
+		    VALID_LABEL_DESC_MAX, strlen(l->description));
+	s = store_label_get(c->txn, set, l->name, &c->allocator, &have);
+	if ((*exists = s == STATUS_OK))
+		return STATUS_OK;
+	if (s != STATUS_NOT_FOUND ||
+	    (s = store_label_count(c->txn, set, &n)) != STATUS_OK)
+		return call_error(c, s, "cannot read label set '%s'", set);
+	if (n >= LABEL_SET_MAX)
+		return call_field_error(c, STATUS_RESOURCE_EXHAUSTED, "set",
+		    "label set '%s' holds %zu labels, the most a set holds "
+		    "(one ListLabels page); label '%s' was not added",
+		    set, n, l->name);
+	return STATUS_OK;
+}
+
+/* ------------------------------------------------------------ ListLabels */
+
+/* What a ListLabels page collects: labels in key order, grouped by set
+ * into sets[0..n_sets), each set's labels a slice of labels[]. */
+struct label_page {
+	struct call *call;
+	Gloss__V1__LabelSet **sets;
+	size_t n_sets;
+	Gloss__V1__Label **labels;
+	size_t n, max;
+	size_t bytes, budget; /* packed size so far, and the reply's limit */
+	const char *last_set; /* of the last label taken */
+	bool more, oom;
+};
+
+/* Starts the page's entry for set `set`. */
+static bool
+label_page_set(struct label_page *pg, const char *set)
+{
+	Gloss__V1__LabelSet *ls = call_alloc(pg->call, sizeof(*ls));
+
+	if (ls == NULL || pg->n_sets == NSETS) {
+		pg->oom = true;
+		return false;
+	}
+	gloss__v1__label_set__init(ls);
+	ls->name = call_str(label_set_find(set) ? label_set_find(set) : "");
+	ls->labels = pg->labels + pg->n;
+	pg->sets[pg->n_sets++] = ls;
+	return true;
+}
+
+static bool
+label_page_add(void *arg, const char *set, Gloss__V1__Label *l)
+{
+	struct label_page *pg = arg;
+	size_t size = protobuf_c_message_get_packed_size(&l->base) + 8;
+	Gloss__V1__LabelSet *ls;
+
+	if (pg->n == pg->max || (pg->n > 0 && pg->bytes + size > pg->budget)) {
+		pg->more = true;
+		return false;
+	}
+	ls = pg->n_sets > 0 ? pg->sets[pg->n_sets - 1] : NULL;
+	if ((ls == NULL || strcmp(ls->name, set) != 0) &&
+	    !label_page_set(pg, set))
+		return false;
+	ls = pg->sets[pg->n_sets - 1];
+	ls->n_labels++; /* its slice of labels[] ends with this one */
+	pg->labels[pg->n++] = l;
+	pg->bytes += size;
+	pg->last_set = ls->name;
+	return true;
+}
+
+/* Reads the page token: the set and name of the last label sent. */
+static enum status
+label_page_start(struct call *c, const Gloss__V1__ListLabelsRequest *q,
+    const char *query, const char **after_set, const char **after_name)
+{
+	const char *last;
+	char *copy, *nl;
+	size_t n;
+	enum status s;
+
+	*after_set = *after_name = "";
+	if ((s = page_token_read(c, q->page_token, query, &last, &n)) !=
+	        STATUS_OK ||
+	    n == 0)
+		return s;
+	if ((copy = call_strndup(c, last, n)) == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	if ((nl = strchr(copy, '\n')) == NULL)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		    "page_token", "page_token is damaged; start again");
+	*nl = '\0';
+	*after_set = copy;
+	*after_name = nl + 1;
+	return STATUS_OK;
+}
+
+static enum status
+label_list_reply(struct call *c, struct label_page *pg, const char *query)
+{
+	Gloss__V1__ListLabelsResponse *r = call_alloc(c, sizeof(*r));
+	const Gloss__V1__Label *last = pg->n > 0 ? pg->labels[pg->n - 1] : NULL;
+	char *key;
+
+	if (r == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	gloss__v1__list_labels_response__init(r);
+	r->sets = pg->sets;
+	r->n_sets = pg->n_sets;
+	if (pg->more && last != NULL) {
+		key = call_printf(c, "%s\n%s", pg->last_set, last->name);
+		r->next_page_token =
+		    key == NULL ? NULL
+		                : page_token_make(c, query, key, strlen(key));
+		if (r->next_page_token == NULL)
+			return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+			    "out of memory");
+	}
+	c->reply.body_case = GLOSS__V1__REPLY__BODY_LIST_LABELS;
+	c->reply.list_labels = r;
+	return STATUS_OK;
 }
 
 enum status
 label_list(struct call *c)
 {
 	const Gloss__V1__ListLabelsRequest *q = c->req->list_labels;
-	Gloss__V1__ListLabelsResponse *r = call_alloc(c, sizeof(*r));
-	size_t n = 0;
+	struct label_page pg = { .call = c };
+	const char *query, *after_set, *after_name;
 	enum status s;
 
-	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
-		    "out of memory");
-	gloss__v1__list_labels_response__init(r);
-	if ((r->sets = call_alloc(c, NSETS * sizeof(*r->sets))) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
-		    "out of memory");
-	if (q->set[0] != '\0' && !label_set_known(q->set))
+	if (q->set[0] != '\0' && label_set_find(q->set) == NULL)
 		return label_unknown_set(c, q->set, "set");
-	for (size_t i = 0; i < NSETS; i++) {
-		if (q->set[0] != '\0' && strcmp(q->set, label_sets[i]) != 0)
-			continue;
-		if ((s = label_read_set(c, label_sets[i], &r->sets[n++])) !=
-		    STATUS_OK)
-			return s;
-	}
-	r->n_sets = n;
-	c->reply.body_case = GLOSS__V1__REPLY__BODY_LIST_LABELS;
-	c->reply.list_labels = r;
-	return STATUS_OK;
+	if ((query = call_printf(c, "labels\n%s", q->set)) == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	if ((s = page_size(c, q->page_size, &pg.max)) != STATUS_OK ||
+	    (s = label_page_start(c, q, query, &after_set, &after_name)) !=
+	        STATUS_OK)
+		return s;
+	pg.sets = call_alloc(c, NSETS * sizeof(*pg.sets));
+	pg.labels = call_alloc(c, pg.max * sizeof(*pg.labels));
+	pg.budget = c->env->max_reply_bytes - 4096;
+	if (pg.sets == NULL || pg.labels == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	/* One set asked for is in the reply even when it is empty. */
+	if (q->set[0] != '\0' && after_set[0] == '\0')
+		label_page_set(&pg, q->set);
+	s = store_label_scan(c->txn, q->set, after_set, after_name,
+	    &c->allocator, label_page_add, &pg);
+	if (s == STATUS_INVALID_ARGUMENT)
+		return call_field_error(c, s, "page_token",
+		    "page_token is not one this list returned for these "
+		    "filters; start again without it");
+	if (s != STATUS_OK || pg.oom)
+		return call_error(c, pg.oom ? STATUS_RESOURCE_EXHAUSTED : s,
+		    "cannot read the label sets");
+	return label_list_reply(c, &pg, query);
 }
 
-/* 1-64 of A-Z a-z 0-9 _ - / . starting with a letter or digit. */
-static bool
-label_name_valid(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > LABEL_NAME_MAX || !isalnum((unsigned char)name[0]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)name[i]) &&
-		    strchr("_-/.", name[i]) == NULL)
-			return false;
-	return true;
-}
+/* ------------------------------------------------------------ AddLabel */
 
 enum status
 label_add(struct call *c)
 {
 	const Gloss__V1__AddLabelRequest *q = c->req->add_label;
 	Gloss__V1__AddLabelResponse *r = call_alloc(c, sizeof(*r));
+	Gloss__V1__LabelSet *set = call_alloc(c, sizeof(*set));
 	Gloss__V1__Label *l = q->label, *have;
+	bool exists;
+	size_t n;
 	enum status s;
 
-	if (r == NULL)
+	if (r == NULL || set == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
 		    "out of memory");
-	if (!label_set_known(q->set))
-		return label_unknown_set(c, q->set, "set");
-	if (l == NULL || !label_name_valid(l->name))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "label.name",
-		    "a label name is 1-%d of A-Z a-z 0-9 _ - / . starting "
-		    "with a letter or digit",
-		    LABEL_NAME_MAX);
-	if (strlen(l->description) > LABEL_DESC_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "label.description", "a description is at most %d bytes",
-		    LABEL_DESC_MAX);
-	s = store_label_get(c->txn, q->set, l->name, &c->allocator, &have);
-	if (s == STATUS_NOT_FOUND) {
-		l->builtin = false;
-		s = store_label_put(c->txn, q->set, l);
-	}
-	if (s != STATUS_OK)
+	if (l == NULL)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, "label",
+		    "AddLabel needs a label");
+	if ((s = label_admit(c, q->set, l, &exists)) != STATUS_OK)
+		return s;
+	l->builtin = false;
+	if (!exists && (s = store_label_put(c->txn, q->set, l)) != STATUS_OK)
 		return call_error(c, s, "cannot store label '%s'", l->name);
+	if ((s = store_label_get(c->txn, q->set, l->name, &c->allocator,
+	         &have)) != STATUS_OK ||
+	    (s = store_label_count(c->txn, q->set, &n)) != STATUS_OK)
+		return call_error(c, s, "cannot read label set '%s'", q->set);
+	gloss__v1__label_set__init(set);
+	set->name = call_str(label_set_find(q->set));
+	set->labels = call_alloc(c, sizeof(*set->labels));
+	if (set->labels == NULL)
+		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		    "out of memory");
+	set->labels[0] = have;
+	set->n_labels = 1;
 	gloss__v1__add_label_response__init(r);
+	r->set = set;
+	r->added = !exists;
+	r->label_count = (uint32_t)n;
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_ADD_LABEL;
 	c->reply.add_label = r;
-	return label_read_set(c, q->set, &r->set);
+	return STATUS_OK;
 }

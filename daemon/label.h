@@ -20,4 +20,20 @@ enum status label_install_defaults(struct store *st);
 enum status label_check(struct call *c, const char *set, const char *name,
     const char *field);
 
+/* Whether `set` names one of the four sets. */
+bool label_set_known(const char *set);
+
+/* The most labels a set holds: one ListLabels page (PAGE_SIZE_MAX). */
+#define LABEL_SET_MAX 1000
+
+/*
+ * The rules a label must pass to be stored in set `set`, for AddLabel and
+ * ImportRecords: the set exists, the name and description are well formed,
+ * and, if it is new (*exists false), the set has room for it
+ * (RESOURCE_EXHAUSTED when it holds LABEL_SET_MAX).  Errors are set on the
+ * call.
+ */
+enum status label_admit(struct call *c, const char *set,
+    const Gloss__V1__Label *l, bool *exists);
+
 #endif

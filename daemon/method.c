@@ -28,7 +28,7 @@ static const struct method methods[] = {
 	[M(LIST_CHANGES)] = { "ListChanges", feed_list_changes, 0 },
 	[M(EXPORT)] = { "Export", export_export, 0 },
 	[M(IMPORT_RECORDS)] = { "ImportRecords", export_import_records,
-	    METHOD_WRITE },
+	    METHOD_WRITE | METHOD_DURING_IMPORT },
 	[M(GET_STATS)] = { "GetStats", stats_get, 0 },
 	[M(GET_TRANSLATION_GROUP)] = { "GetTranslationGroup", group_get, 0 },
 };

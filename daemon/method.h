@@ -12,6 +12,9 @@ enum method_flags {
 	/* Runs on the writer thread inside a write transaction; replayed, not
 	 * reapplied, when its request_id comes again. */
 	METHOD_WRITE = 1 << 0,
+	/* A write taken while an import is unfinished (ImportRecords itself);
+	 * every other write is refused until it ends. */
+	METHOD_DURING_IMPORT = 1 << 1,
 };
 
 struct method {

@@ -12,6 +12,7 @@
 #include "span.h"
 #include "store.h"
 #include "text.h"
+#include "valid.h"
 
 #define SEARCH_TEXT_MAX 4096
 
@@ -23,6 +24,7 @@ struct search_page {
 	size_t text_len, prefix_len, suffix_len;
 	Gloss__V1__TextMatch **items;
 	size_t n, max;
+	size_t bytes, budget;  /* packed size so far, and the reply's limit */
 	uint32_t skip;         /* matches of the first article already sent */
 	size_t *at, *to;       /* scratch for text_find: starts and ends */
 	struct call_mark mark; /* where the article being searched begins */
@@ -43,6 +45,21 @@ search_match(struct search_page *pg, const Gloss__V1__Article *a, size_t len,
 	m->nth = nth;
 	m->span = span_make(c, a->text, len, at, to);
 	return m->span != NULL ? m : NULL;
+}
+
+/* Whether match m fits the page's bytes (a page nears 1 MiB with a
+ * thousand matches of a 4 KiB quote); the first always does. */
+static bool
+search_fits(struct search_page *pg, const Gloss__V1__TextMatch *m)
+{
+	size_t size = protobuf_c_message_get_packed_size(&m->base) + 8;
+
+	if (pg->n > 0 && pg->bytes + size > pg->budget) {
+		pg->more = true;
+		return false;
+	}
+	pg->bytes += size;
+	return true;
 }
 
 /* The matches of the request in a->text, their bounds in pg->at and
@@ -105,10 +122,13 @@ search_article(void *arg, Gloss__V1__Article *a)
 		}
 		pg->items[pg->n] = search_match(pg, a, len, (uint32_t)i + 1,
 		    pg->at[i], pg->to[i]);
-		if (pg->items[pg->n++] == NULL) {
+		if (pg->items[pg->n] == NULL) {
 			pg->oom = true;
 			return false;
 		}
+		if (!search_fits(pg, pg->items[pg->n]))
+			return false;
+		pg->n++;
 	}
 	pg->skip = 0;
 	pg->mark = call_mark(pg->call);
@@ -134,6 +154,8 @@ search_fold(struct call *c, const char *s, const char **out, size_t *n)
 static enum status
 search_check(struct call *c, const Gloss__V1__SearchTextRequest *q)
 {
+	enum status s;
+
 	if (q->text[0] == '\0')
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "text",
 		    "give the text to search for");
@@ -143,7 +165,11 @@ search_check(struct call *c, const Gloss__V1__SearchTextRequest *q)
 	if (q->article_id[0] != '\0' && q->group[0] != '\0')
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "group",
 		    "search one article or one group, not both");
-	return STATUS_OK;
+	if ((s = valid_filter(c, q->article_id, valid_id, "article_id",
+	         "an article id")) != STATUS_OK)
+		return s;
+	return valid_filter(c, q->group, valid_id, "group",
+	    "a group (the id of its original article)");
 }
 
 /* Resumes in the article the last page ended in, then scans on. */
@@ -214,6 +240,7 @@ search_text(struct call *c)
 		pg.skip = (uint32_t)strtoul(nl + 1, NULL, 10);
 	}
 	pg.items = call_alloc(c, pg.max * sizeof(*pg.items));
+	pg.budget = c->env->max_reply_bytes - 4096;
 	pg.at = call_alloc(c, (pg.max + 2 + (size_t)pg.skip) * sizeof(*pg.at));
 	pg.to = call_alloc(c, (pg.max + 2 + (size_t)pg.skip) * sizeof(*pg.to));
 	if (q->fold_case &&

@@ -12,6 +12,7 @@
 #include "method.h"
 #include "stats.h"
 #include "store.h"
+#include "valid.h"
 
 /* A tally: keys with counts, in first-seen order, sorted before replying. */
 struct stats_tally {
@@ -231,6 +232,8 @@ stats_mqm_scores(struct stats_run *st)
 	Gloss__V1__MqmScore **out =
 	    call_alloc(c, (st->n_mqm + 1) * sizeof(*out));
 	Gloss__V1__Article *a;
+	struct call_mark mark;
+	char language[128];
 
 	for (size_t i = 0; out != NULL && i < st->n_mqm; i++) {
 		Gloss__V1__MqmScore *m = call_alloc(c, sizeof(*m));
@@ -240,10 +243,16 @@ stats_mqm_scores(struct stats_run *st)
 		m->article_id = call_str(st->mqm[i].article_id);
 		m->notes = st->mqm[i].notes;
 		m->score = st->mqm[i].score;
+		/* The text is read to count its words and dropped, so that
+		 * scores of many long articles do not hold their texts. */
+		mark = call_mark(c);
 		if (store_article_get(c->txn, m->article_id, &c->allocator,
 		        &a) == STATUS_OK) {
-			m->language = a->language;
 			m->words = stats_words(a->text);
+			snprintf(language, sizeof(language), "%s", a->language);
+			call_release(c, mark);
+			m->language =
+			    call_strndup(c, language, strlen(language));
 		}
 		if (m->words > 0)
 			m->score_per_100_words = 100.0 * m->score / m->words;
@@ -284,7 +293,8 @@ stats_scan(struct call *c, const Gloss__V1__GetStatsRequest *q,
 
 	st->mark = call_mark(c);
 	if (q->article_id[0] != '\0') {
-		s = store_article_get(c->txn, q->article_id, &c->allocator, &a);
+		s = store_article_head(c->txn, q->article_id, &c->allocator,
+		    &a);
 		if (s == STATUS_NOT_FOUND)
 			return call_field_error(c, s, "article_id",
 			    "article '%s' not found",
@@ -294,8 +304,8 @@ stats_scan(struct call *c, const Gloss__V1__GetStatsRequest *q,
 		term =
 		    (struct store_term){ STORE_INDEX_ARTICLE, q->article_id };
 	} else {
-		s = store_article_scan(c->txn, &f, &c->allocator, stats_article,
-		    st);
+		s = store_article_scan_heads(c->txn, &f, &c->allocator,
+		    stats_article, st);
 	}
 	if (s == STATUS_OK && term.value[0] != '\0')
 		s = store_annotation_join(c->txn, &term, 1, 0, &c->allocator,
@@ -308,6 +318,22 @@ stats_scan(struct call *c, const Gloss__V1__GetStatsRequest *q,
 	return st->oom
 	           ? call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory")
 	           : STATUS_OK;
+}
+
+/* The reply has no pages: counts of a corpus too varied for one reply
+ * (many thousands of authors or scored articles) are refused in words. */
+static enum status
+stats_fits(struct call *c, const Gloss__V1__GetStatsResponse *r)
+{
+	size_t n = protobuf_c_message_get_packed_size(&r->base);
+
+	if (n <= c->env->max_reply_bytes - 4096)
+		return STATUS_OK;
+	return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+	    "the statistics are %zu bytes (%zu authors, %zu labels, %zu "
+	    "scored articles), more than one reply holds; ask for one group "
+	    "or article",
+	    n, r->n_by_author, r->n_by_label, r->n_mqm);
 }
 
 enum status
@@ -324,7 +350,11 @@ stats_get(struct call *c)
 	if (q->article_id[0] != '\0' && q->group[0] != '\0')
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "group",
 		    "give an article or a group, not both");
-	if ((s = stats_scan(c, q, &st)) != STATUS_OK)
+	if ((s = valid_filter(c, q->article_id, valid_id, "article_id",
+	         "an article id")) != STATUS_OK ||
+	    (s = valid_filter(c, q->group, valid_id, "group",
+	         "a group (the id of its original article)")) != STATUS_OK ||
+	    (s = stats_scan(c, q, &st)) != STATUS_OK)
 		return s;
 	gloss__v1__get_stats_response__init(r);
 	r->articles = st.articles;
@@ -341,6 +371,8 @@ stats_get(struct call *c)
 		    "out of memory");
 	if ((s = store_change_last(c->txn, &r->as_of_seq)) != STATUS_OK)
 		return call_error(c, s, "cannot read the change feed");
+	if ((s = stats_fits(c, r)) != STATUS_OK)
+		return s;
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_GET_STATS;
 	c->reply.get_stats = r;
 	return STATUS_OK;

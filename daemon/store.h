@@ -35,6 +35,28 @@ struct store_options {
 #define STORE_MAP_DEFAULT ((size_t)1 << 30)
 
 /*
+ * Record bounds.  Whatever the store keeps must fit the reply that reads it
+ * back: GetArticle holds an article whole, GetAnnotation an annotation, and
+ * a list page always holds its first record.  Those replies are at most
+ * STORE_REPLY_MAX (docs/protocol.md); STORE_RECORD_MAX leaves 8 KiB of it for
+ * the envelope and what a list puts around a record (a Change, a page
+ * token).  Every put checks it (STORE_TOO_BIG: RESOURCE_EXHAUSTED), so no
+ * record that cannot be read back is ever committed.
+ */
+#define STORE_REPLY_MAX  ((size_t)1 << 20)
+#define STORE_RECORD_MAX (STORE_REPLY_MAX - 8192)
+/* What a new record or an update may take: the rest is kept for its
+ * tombstone (the deleter, times, a longer etag), so that whatever was stored
+ * can be deleted. */
+#define STORE_RECORD_NEW_MAX (STORE_RECORD_MAX - 1024)
+/* An applied request holds the reply it got (at most STORE_REPLY_MAX, which
+ * the writer checks before committing) and its hash. */
+#define STORE_REQUEST_MAX (STORE_REPLY_MAX + 1024)
+/* The meta database: the store's own values and an import's pieces of an
+ * unfinished line (at most a request's data each). */
+#define STORE_META_MAX (STORE_REPLY_MAX + 1024)
+
+/*
  * Opens (creating if needed) the data folder and its environment, and takes
  * the folder's lock so that no second glossd opens it.  Clears reader slots
  * left by dead processes.  On failure writes a sentence for a person into
@@ -79,11 +101,19 @@ enum status store_grow(struct store *st);
 
 /* --- articles -------------------------------------------------------- */
 
-/* The article `id`, unpacked with `alloc`.  NOT_FOUND if there is none. */
+/* The article `id`, unpacked with `alloc`.  NOT_FOUND if there is none;
+ * INVALID_ARGUMENT if id cannot be a key (empty, over 511 bytes). */
 enum status store_article_get(struct store_txn *t, const char *id,
     ProtobufCAllocator *alloc, Gloss__V1__Article **out);
 
-/* Writes `a` under a->id with its language and group index entries. */
+/* As store_article_get(), without the text ("" in *out): the text is
+ * skipped in the packed record, so it is never unpacked. */
+enum status store_article_head(struct store_txn *t, const char *id,
+    ProtobufCAllocator *alloc, Gloss__V1__Article **out);
+
+/* Writes `a` under a->id with its language and group index entries.
+ * RESOURCE_EXHAUSTED if the record is over STORE_RECORD_MAX;
+ * INVALID_ARGUMENT if a key cannot be built. */
 enum status store_article_put(struct store_txn *t, const Gloss__V1__Article *a);
 
 struct store_article_filter {
@@ -98,9 +128,16 @@ typedef bool (*store_article_fn)(void *arg, Gloss__V1__Article *a);
 /*
  * Visits the articles that pass `f`, through the index that fits it.  Each
  * article handed to fn is the caller's to free with `alloc`; those skipped
- * are freed here.
+ * are freed here.  INVALID_ARGUMENT if a filter cannot be a key (over 511
+ * bytes): it is refused, never dropped.
  */
 enum status store_article_scan(struct store_txn *t,
+    const struct store_article_filter *f, ProtobufCAllocator *alloc,
+    store_article_fn fn, void *arg);
+
+/* As store_article_scan(), each article without its text (as
+ * store_article_head()): a list of long articles never holds their texts. */
+enum status store_article_scan_heads(struct store_txn *t,
     const struct store_article_filter *f, ProtobufCAllocator *alloc,
     store_article_fn fn, void *arg);
 
@@ -117,6 +154,8 @@ enum status store_annotation_next_id(struct store_txn *t, uint64_t *id);
  * Stores `a` as annotation a->id's current state and as its revision
  * a->revision in the history, and moves its index entries from what `old`
  * (NULL for a new annotation) was indexed under to what `a` is.
+ * RESOURCE_EXHAUSTED if the record is over STORE_RECORD_MAX;
+ * INVALID_ARGUMENT if an index key cannot be built.
  */
 enum status store_annotation_put(struct store_txn *t,
     const Gloss__V1__Annotation *old, const Gloss__V1__Annotation *a);
@@ -144,7 +183,8 @@ const char *store_annotation_term(const Gloss__V1__Annotation *a,
 typedef bool (*store_annotation_fn)(void *arg, Gloss__V1__Annotation *a);
 
 /* Visits the annotations with `value` in index `ix` (every annotation for
- * STORE_INDEX_ALL) whose id is greater than `after`. */
+ * STORE_INDEX_ALL) whose id is greater than `after`.  INVALID_ARGUMENT if
+ * value is too long to be in a key. */
 enum status store_annotation_scan(struct store_txn *t, enum store_index ix,
     const char *value, uint64_t after, ProtobufCAllocator *alloc,
     store_annotation_fn fn, void *arg);
@@ -172,7 +212,8 @@ enum status store_revision_scan(struct store_txn *t, uint64_t id,
 
 /* --- label sets ------------------------------------------------------ */
 
-/* Label `name` of set `set`; NOT_FOUND if the set has no such label. */
+/* Label `name` of set `set`; NOT_FOUND if the set has no such label,
+ * INVALID_ARGUMENT if the two cannot be a key. */
 enum status store_label_get(struct store_txn *t, const char *set,
     const char *name, ProtobufCAllocator *alloc, Gloss__V1__Label **out);
 
@@ -180,11 +221,19 @@ enum status store_label_get(struct store_txn *t, const char *set,
 enum status store_label_put(struct store_txn *t, const char *set,
     const Gloss__V1__Label *l);
 
-/* Called for each label of a set, in name order; returns true to go on. */
-typedef bool (*store_label_fn)(void *arg, Gloss__V1__Label *l);
+/* Called for each label, in set then name order, with its set's name
+ * (valid during the call only); returns true to go on. */
+typedef bool (*store_label_fn)(void *arg, const char *set, Gloss__V1__Label *l);
 
+/* Visits the labels of `set` ("": of every set) that come after label
+ * (after_set, after_name) ("", "": from the first).  INVALID_ARGUMENT if
+ * `after` is not in `set` or cannot be a key. */
 enum status store_label_scan(struct store_txn *t, const char *set,
-    ProtobufCAllocator *alloc, store_label_fn fn, void *arg);
+    const char *after_set, const char *after_name, ProtobufCAllocator *alloc,
+    store_label_fn fn, void *arg);
+
+/* How many labels set `set` has (reads keys only). */
+enum status store_label_count(struct store_txn *t, const char *set, size_t *n);
 
 /* --- change feed ----------------------------------------------------- */
 
@@ -208,6 +257,58 @@ enum status store_request_get(struct store_txn *t, const char *request_id,
     ProtobufCAllocator *alloc, Gloss__V1__AppliedRequest **out);
 enum status store_request_put(struct store_txn *t, const char *request_id,
     const Gloss__V1__AppliedRequest *r);
+
+/* --- an import in progress (store_import.c) ------------------------- */
+
+/*
+ * The durable state of an unfinished ImportRecords restore, written in the
+ * same transaction as each import call, so that a restart finds it: while
+ * it exists every other write is refused.
+ */
+struct store_import {
+	uint64_t id;       /* random: names this import in its tokens */
+	uint64_t as_of;    /* the header's snapshot */
+	uint64_t last_seq; /* the newest change imported */
+	uint64_t lines;    /* records applied */
+	uint64_t line;     /* the file's line number of the next line */
+	uint64_t offset;   /* bytes of the file received */
+	uint64_t pending;  /* of them, the unfinished last line, kept here */
+	uint64_t parts;    /* pieces it is kept in */
+	uint64_t deferred; /* references to check when the import ends */
+	uint8_t header_sha256[32]; /* of the header line: which file this is */
+	bool header;
+};
+
+/* The import in progress; NOT_FOUND if there is none. */
+enum status store_import_get(struct store_txn *t, struct store_import *out);
+enum status store_import_put(struct store_txn *t, const struct store_import *s);
+
+/* Keeps piece number `i` of the unfinished line. */
+enum status store_import_part_put(struct store_txn *t, uint64_t i,
+    const void *p, size_t n);
+
+/* Reads the s->parts pieces of the unfinished line (s->pending bytes) into
+ * buf, and removes them. */
+enum status store_import_parts_take(struct store_txn *t,
+    const struct store_import *s, char *buf);
+
+/* Keeps reference check number `i` (the importer's own bytes), to be made
+ * when the import ends. */
+enum status store_import_defer(struct store_txn *t, uint64_t i, const void *p,
+    size_t n);
+
+/* Called for each deferred check, in order; p holds n bytes. */
+typedef enum status (*store_import_fn)(void *arg, const void *p, size_t n);
+enum status store_import_deferred_scan(struct store_txn *t, store_import_fn fn,
+    void *arg);
+
+/* Ends the import: its state, pieces and deferred checks are removed. */
+enum status store_import_end(struct store_txn *t);
+
+/* Abandons it: every article, annotation, revision, index entry and change
+ * is removed too (an import runs only in a folder that had none), so the
+ * folder is as it was before it; label sets stay. */
+enum status store_import_abandon(struct store_txn *t);
 
 /* --- the store itself ------------------------------------------------ */
 

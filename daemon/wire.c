@@ -135,3 +135,48 @@ wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *buf, size_t n,
 	err->fault = wire_walk(d, &c, err, 0);
 	return err->fault;
 }
+
+/* Moves c past the value of a field of wire type `type`; -1 if malformed. */
+static int
+wire_value(struct wire_cursor *c, unsigned type)
+{
+	uint64_t v;
+
+	switch (type) {
+	case 0:
+		return wire_varint(c, &v);
+	case 1:
+		return wire_skip(c, 8);
+	case 5:
+		return wire_skip(c, 4);
+	case 2:
+		if (wire_varint(c, &v) != 0 || v > (uint64_t)(c->end - c->p))
+			return -1;
+		c->p += v;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+size_t
+wire_strip(const uint8_t *buf, size_t n, uint32_t field, uint8_t *out)
+{
+	struct wire_cursor c = { buf, buf + n };
+	const uint8_t *at;
+	uint64_t tag;
+	size_t len = 0;
+
+	while (c.p < c.end) {
+		at = c.p;
+		if (wire_varint(&c, &tag) != 0 ||
+		    wire_value(&c, (unsigned)(tag & 7)) != 0)
+			return WIRE_STRIP_BAD;
+		if ((tag >> 3) == field)
+			continue;
+		if (out != NULL)
+			memcpy(out + len, at, (size_t)(c.p - at));
+		len += (size_t)(c.p - at);
+	}
+	return len;
+}

@@ -38,4 +38,15 @@ struct wire_error {
 enum wire_fault wire_check(const ProtobufCMessageDescriptor *d,
     const uint8_t *buf, size_t n, struct wire_error *err);
 
+#define WIRE_STRIP_BAD ((size_t)-1)
+
+/*
+ * The encoding buf[0..n) without its top-level fields numbered `field`
+ * (every occurrence): written to out (at most n bytes) unless out is NULL.
+ * Returns its length, or WIRE_STRIP_BAD if buf is not a protobuf encoding.
+ * How a record is read without a long field it does not need: protobuf-c
+ * unpacks every field, so the field is left out before unpacking.
+ */
+size_t wire_strip(const uint8_t *buf, size_t n, uint32_t field, uint8_t *out);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "import.h"
 #include "log.h"
 #include "store.h"
 #include "writer.h"
@@ -91,6 +92,50 @@ writer_remember(struct call *c)
 	return STATUS_OK;
 }
 
+/* While an import is unfinished, only the import writes: anything else
+ * would land in a folder half restored (and be lost if it is abandoned). */
+static bool
+writer_import_refuses(struct call *c, const struct method *m)
+{
+	struct store_import st;
+	enum status s;
+
+	if (m->flags & METHOD_DURING_IMPORT)
+		return false;
+	if ((s = store_import_get(c->txn, &st)) == STATUS_NOT_FOUND)
+		return false;
+	if (s != STATUS_OK)
+		call_error(c, s, "cannot read the state of the data folder");
+	else
+		call_error(c, STATUS_FAILED_PRECONDITION,
+		    "%s; nothing else is "
+		    "written until then",
+		    import_status_sentence(c, &st));
+	return true;
+}
+
+/*
+ * Whether c's reply fits the reply limit, checked before the write commits:
+ * a reply that could not be sent after its write committed would answer a
+ * done write with an error.  Handlers bound their replies; this makes it
+ * hold for every write, whatever a handler does.
+ */
+static bool
+writer_reply_fits(struct call *c)
+{
+	size_t n = protobuf_c_message_get_packed_size(&c->reply.base);
+
+	if (n <= c->env->max_reply_bytes)
+		return true;
+	log_error("a %zu-byte reply to a write was refused before commit", n);
+	call_reset_reply(c);
+	call_error(c, STATUS_RESOURCE_EXHAUSTED,
+	    "the reply to this write would be %zu bytes, over the %zu-byte "
+	    "limit; nothing was written",
+	    n, c->env->max_reply_bytes);
+	return false;
+}
+
 /* Runs one job in a child transaction of batch. */
 static void
 writer_apply(struct store_txn *batch, struct writer_job *j)
@@ -109,11 +154,13 @@ writer_apply(struct store_txn *batch, struct writer_job *j)
 		call_error(c, s, "cannot begin a write");
 		return;
 	}
-	if (writer_replay(c)) {
+	if (writer_replay(c) || writer_import_refuses(c, j->method)) {
 		store_write_abort(c->txn);
 		return;
 	}
 	s = j->method->fn(c);
+	if (s == STATUS_OK && !writer_reply_fits(c))
+		s = STATUS_RESOURCE_EXHAUSTED;
 	if (s == STATUS_OK && c->req->request_id[0] != '\0')
 		s = writer_remember(c);
 	if (s != STATUS_OK) {
@@ -180,16 +227,24 @@ writer_try_batch(struct writer *w, struct writer_job *jobs, size_t n)
 static void
 writer_run_batch(struct writer *w, struct writer_job *jobs, size_t n)
 {
+	enum status s = STATUS_RESOURCE_EXHAUSTED;
+
 	for (int i = 0; i < WRITER_GROW_TRIES; i++) {
 		if (writer_try_batch(w, jobs, n))
 			return;
 		writer_reset_all(jobs);
-		if (store_grow(w->env->store) != STATUS_OK)
+		if ((s = store_grow(w->env->store)) != STATUS_OK)
 			break;
 	}
 	writer_reset_all(jobs);
-	writer_fail_all(jobs, STATUS_RESOURCE_EXHAUSTED,
-	    "the database cannot grow (address space or disk full)");
+	/* The store reopened its map at the old size: reads go on, and a
+	 * later write that fits, or finds the limit raised, commits. */
+	writer_fail_all(jobs, s,
+	    s == STATUS_UNAVAILABLE
+	        ? "the database could not be reopened after a failed grow; "
+	          "restart glossd"
+	        : "the database is full and its map cannot grow (the address "
+	          "space or the disk is exhausted)");
 }
 
 /* Takes up to WRITER_BATCH_MAX jobs off the queue; w->mu held. */

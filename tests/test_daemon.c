@@ -445,7 +445,7 @@ test_bad_input(void **state)
 	big[(2 << 20) - 1] = '\0';
 	assert_int_equal(create(c, "huge", "en", big, NULL, NULL, NULL),
 	    RESOURCE_EXHAUSTED);
-	assert_non_null(strstr(rpc_error(c), "at most 1048576"));
+	assert_non_null(strstr(rpc_error(c), "1048576-byte request limit"));
 	assert_int_equal(raw_code(h, big, (1 << 20) + 16, msg, sizeof(msg)),
 	    RESOURCE_EXHAUSTED);
 	assert_non_null(strstr(msg, "at most 1048576"));

@@ -1,0 +1,211 @@
+/* valid: field rules shared by the create methods and ImportRecords. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "valid.h"
+
+#define VALID_SHOW_MAX 64
+
+bool
+valid_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > VALID_ID_MAX || !isalnum((unsigned char)id[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)id[i]) &&
+		    strchr("._-", id[i]) == NULL)
+			return false;
+	return true;
+}
+
+bool
+valid_language(const char *tag)
+{
+	size_t i = 0, n;
+
+	if (strlen(tag) > VALID_LANGUAGE_MAX)
+		return false;
+	while (isalpha((unsigned char)tag[i]))
+		i++;
+	if (i < 2 || i > 8)
+		return false;
+	while (tag[i] == '-') {
+		tag += i + 1;
+		for (n = 0; isalnum((unsigned char)tag[n]); n++)
+			;
+		if (n < 1 || n > 8)
+			return false;
+		i = n;
+	}
+	return tag[i] == '\0';
+}
+
+bool
+valid_author(const char *author)
+{
+	size_t n = strlen(author);
+
+	if (n == 0 || n > VALID_AUTHOR_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)author[i] < 0x20 || author[i] == 0x7f)
+			return false;
+	return true;
+}
+
+bool
+valid_request_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n > VALID_REQUEST_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (id[i] < 0x21 || id[i] > 0x7e)
+			return false;
+	return true;
+}
+
+bool
+valid_kb_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || strcmp(id, "NIL") == 0)
+		return true;
+	if (n < 2 || n > VALID_KB_MAX || id[0] != 'Q' || id[1] == '0')
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!isdigit((unsigned char)id[i]))
+			return false;
+	return true;
+}
+
+bool
+valid_url(const char *url)
+{
+	if (strlen(url) > VALID_URL_MAX)
+		return false;
+	return (strncmp(url, "http://", 7) == 0 && url[7] != '\0') ||
+	       (strncmp(url, "https://", 8) == 0 && url[8] != '\0');
+}
+
+bool
+valid_label_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > VALID_LABEL_NAME_MAX ||
+	    !isalnum((unsigned char)name[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) &&
+		    strchr("_-/.", name[i]) == NULL)
+			return false;
+	return true;
+}
+
+const char *
+valid_show(struct call *c, const char *s)
+{
+	const char *shown =
+	    call_printf(c, "'%s'", call_clip(c, s, VALID_SHOW_MAX));
+
+	return shown != NULL ? shown : "(a string)";
+}
+
+static enum status
+valid_article_meta(struct call *c, const Gloss__V1__Article *a,
+    const char *field)
+{
+	char f[96];
+
+	snprintf(f, sizeof(f), "%s.title", field);
+	if (strlen(a->title) > VALID_TITLE_MAX)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+		    "title is %zu bytes; the limit is %d", strlen(a->title),
+		    VALID_TITLE_MAX);
+	snprintf(f, sizeof(f), "%s.source_url", field);
+	if (strlen(a->source_url) > VALID_URL_MAX)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+		    "source_url is %zu bytes; the limit is %d",
+		    strlen(a->source_url), VALID_URL_MAX);
+	snprintf(f, sizeof(f), "%s.metadata", field);
+	if (a->n_metadata > VALID_META_MAX)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+		    "%zu metadata entries; the limit is %d", a->n_metadata,
+		    VALID_META_MAX);
+	for (size_t i = 0; i < a->n_metadata; i++) {
+		const char *k = a->metadata[i]->key, *v = a->metadata[i]->value;
+		if (k[0] == '\0' || strlen(k) > VALID_META_KEY_MAX ||
+		    strlen(v) > VALID_META_VAL_MAX)
+			return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+			    "metadata key %s (value of %zu bytes): keys are "
+			    "1-%d bytes, values at most %d",
+			    valid_show(c, k), strlen(v), VALID_META_KEY_MAX,
+			    VALID_META_VAL_MAX);
+	}
+	return STATUS_OK;
+}
+
+enum status
+valid_article(struct call *c, const Gloss__V1__Article *a, const char *field)
+{
+	size_t n = strlen(a->text);
+	char f[96];
+
+	snprintf(f, sizeof(f), "%s.id", field);
+	if (a->id[0] != '\0' && !valid_id(a->id))
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+		    "article id %s is not 1-%d of A-Z a-z 0-9 . _ - starting "
+		    "with a letter or digit",
+		    valid_show(c, a->id), VALID_ID_MAX);
+	snprintf(f, sizeof(f), "%s.translation_of", field);
+	if (a->translation_of[0] != '\0' && !valid_id(a->translation_of))
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+		    "translation_of %s is not an article id",
+		    valid_show(c, a->translation_of));
+	snprintf(f, sizeof(f), "%s.language", field);
+	if (!valid_language(a->language))
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+		    "language %s is not a BCP 47 tag such as 'pt' or 'pt-BR'",
+		    valid_show(c, a->language));
+	snprintf(f, sizeof(f), "%s.text", field);
+	if (n == 0)
+		return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+		    "the article's text is empty");
+	if (n > c->env->max_article_bytes)
+		return call_field_error(c, STATUS_RESOURCE_EXHAUSTED, f,
+		    "the text is %zu bytes; this glossd takes articles of at "
+		    "most %zu bytes",
+		    n, c->env->max_article_bytes);
+	return valid_article_meta(c, a, field);
+}
+
+enum status
+valid_record(struct call *c, const ProtobufCMessage *m, size_t limit,
+    const char *field, const char *what, const char *hint)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+
+	if (n <= limit)
+		return STATUS_OK;
+	return call_field_error(c, STATUS_RESOURCE_EXHAUSTED, field,
+	    "%s would be a record of %zu bytes; glossd keeps records of at "
+	    "most %zu bytes, so that one reply can hold it: %s; nothing was "
+	    "written",
+	    what, n, limit, hint);
+}
+
+enum status
+valid_filter(struct call *c, const char *value, bool (*test)(const char *),
+    const char *field, const char *rule)
+{
+	if (value[0] == '\0' || test(value))
+		return STATUS_OK;
+	return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
+	    "%s %s is not %s", field, valid_show(c, value), rule);
+}
