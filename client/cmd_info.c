@@ -22,6 +22,9 @@ info_print(const Gloss__V1__GetServerInfoResponse *r)
 		printf("listening on   %s\n", r->listen[i]);
 	printf("uptime         %" PRIu64 " s\n", r->uptime_ms / 1000);
 	printf("workers        %" PRIu32 "\n", r->workers);
+	printf("connections    %" PRIu32 " open, at most %" PRIu32 "; %" PRIu64
+	       " refused since start\n",
+	    r->connections, r->max_connections, r->connections_refused);
 	printf("articles       %" PRIu64 "\n", r->article_count);
 	printf("last change    %" PRIu64 "\n", r->last_seq);
 	printf("map            %" PRIu64 " MiB used of %" PRIu64

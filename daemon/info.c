@@ -41,6 +41,9 @@ info_env(const struct call *c, Gloss__V1__GetServerInfoResponse *r)
 	r->requests_served = atomic_load(&env->requests_served);
 	r->writes_committed = atomic_load(&env->writes_committed);
 	r->commits = atomic_load(&env->commits);
+	r->connections = (uint32_t)atomic_load(&env->connections);
+	r->max_connections = env->max_connections;
+	r->connections_refused = atomic_load(&env->connections_refused);
 }
 
 /* An unfinished import: how far it got, and what to do about it. */
