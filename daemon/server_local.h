@@ -1,8 +1,9 @@
 /*
  * server_local: what the files of the server module share, and nothing
- * outside them includes: server.c (listeners, start and stop),
- * server_conn.c (the I/O thread and its connections), server_work.c (the
- * workers and the jobs they take) and server_park.c (long polls).
+ * outside them includes: server.c (listening sockets, start and stop),
+ * server_io.c (the I/O thread), server_conn.c (a connection's life),
+ * server_read.c (its requests), server_work.c (the workers and their jobs)
+ * and server_park.c (long polls).
  *
  * The shape: one I/O thread owns every socket.  It reads requests off the
  * connections and queues them as jobs; N workers serve the jobs (serve.h)
@@ -62,7 +63,32 @@ struct server_job {
 	int64_t until_ms;   /* a parked long poll: when its wait ends */
 };
 
-struct server_conn;
+enum server_conn_state {
+	CONN_HELLO, /* reading the peer's SP hello */
+	CONN_HEAD,  /* reading a frame header */
+	CONN_BODY,  /* reading a request */
+	CONN_SKIP,  /* reading through a request too large to keep */
+};
+
+struct server_conn {
+	int fd;
+	uint64_t id;
+	enum sp_transport tp;
+	enum server_conn_state state;
+	uint8_t head[SP_HEAD_MAX]; /* the hello, or a frame header */
+	uint64_t want, got;        /* bytes of the part being read */
+	uint8_t *body;
+	size_t body_cap;
+	uint8_t bt[4 * SP_HOPS_MAX]; /* a skipped request's backtrace */
+	struct server_out *out_head, *out_tail;
+	size_t out_done;   /* bytes of out_head written */
+	unsigned inflight; /* requests from read to reply written */
+	uint32_t events;   /* what epoll watches */
+	int64_t hello_by;  /* 0 once the hello came */
+	int64_t
+	    stalled_at; /* when writing last made progress (queue non-empty) */
+	char peer[64];
+};
 
 struct server {
 	struct call_env *env;
@@ -119,7 +145,27 @@ void server_unlisten(struct server *sv);
 void server_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
     int64_t until_ms);
 
-/* server_conn.c */
+/* server_conn.c: one connection (the I/O thread only, but for alive). */
+struct server_conn *server_conn_find(struct server *sv, uint64_t id);
+/* Whether connection `id` is still open (any thread). */
+bool server_conn_alive(struct server *sv, uint64_t id);
+/* Sets what epoll watches: reading, and writing while replies wait. */
+void server_conn_watch(struct server *sv, struct server_conn *c, bool reading);
+bool server_conn_reading(const struct server_conn *c);
+void server_conn_queue(struct server *sv, struct server_conn *c,
+    struct server_out *o);
+/* Writes what the socket takes; false if c was closed. */
+bool server_conn_write(struct server *sv, struct server_conn *c);
+/* Closes c and frees all it holds; why is logged (warn: as a warning). */
+void server_conn_close(struct server *sv, struct server_conn *c, bool warn,
+    const char *why);
+/* Accepts every connection waiting on listening socket i. */
+void server_conn_accept(struct server *sv, size_t i);
+
+/* server_read.c: reads what c's socket has, while c takes requests. */
+void server_conn_read(struct server *sv, struct server_conn *c);
+
+/* server_io.c */
 int server_io_start(struct server *sv);
 /* Wakes the I/O thread (replies to write, a stop to begin). */
 void server_io_wake(struct server *sv);
@@ -127,9 +173,6 @@ void server_io_wake(struct server *sv);
 void server_io_stop(struct server *sv);
 /* Frees what the I/O thread had, once no worker can wake it. */
 void server_io_fini(struct server *sv);
-/* Whether connection `id` is still open (any thread). */
-bool server_conn_alive(struct server *sv, uint64_t id);
-
 /* server_work.c */
 int server_work_start(struct server *sv);
 /* Queues a job for the workers (the I/O thread; consumes job). */

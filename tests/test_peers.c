@@ -305,6 +305,15 @@ create_big(struct rpc_client *c, const char *id, size_t n)
 	free(text);
 }
 
+/* What 40 stalled senders may add to glossd's RSS: the 10 MiB they sent
+ * within the limit, with room; AddressSanitizer keeps freed buffers in
+ * quarantine and adds its shadow, so its build gets more. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RSS_SLACK_KB (64 * 1024)
+#else
+#define RSS_SLACK_KB (24 * 1024)
+#endif
+
 static const char *const big_args[] = { "--max-article-kib", "896", NULL };
 
 /* ------------------------------------------------------------ hang-ups */
@@ -557,7 +566,7 @@ test_stalled_senders_cost_what_they_sent(void **state)
 	print_message("40 stalled senders (28 MiB sent, 170 MiB announced): "
 	              "RSS %ld kB -> %ld kB\n",
 	    before, after);
-	assert_true(after - before < 24 * 1024);
+	assert_true(after - before < RSS_SLACK_KB);
 	info(c, &r); /* everyone else is served */
 	assert_int_equal(r->get_server_info->connections, 41);
 	rpc_reply_free(r);
