@@ -11,11 +11,9 @@
 #include "method.h"
 #include "serve.h"
 #include "store.h"
+#include "valid.h"
 #include "wire.h"
 #include "writer.h"
-
-#define SERVE_REQID_MAX  36 /* AIP-155 */
-#define SERVE_AUTHOR_MAX 64
 
 static enum status
 serve_wire_error(struct call *c, const struct wire_error *e)
@@ -46,33 +44,25 @@ serve_wire_error(struct call *c, const struct wire_error *e)
 	}
 }
 
-/* The printable-ASCII and size rules of the envelope's own fields. */
+/* The envelope's own fields, by the rules ImportRecords applies too. */
 static enum status
 serve_check_envelope(struct call *c)
 {
 	Gloss__V1__Request *q = c->req;
-	size_t n = strlen(q->request_id);
 
-	for (size_t i = 0; i < n; i++)
-		if (q->request_id[i] < 0x21 || q->request_id[i] > 0x7e)
-			n = SERVE_REQID_MAX + 1;
-	if (n > SERVE_REQID_MAX)
+	if (!valid_request_id(q->request_id))
 		return call_field_error(c, STATUS_INVALID_ARGUMENT,
 		    "request_id",
 		    "request_id must be at most %d printable ASCII characters "
 		    "(a UUID is best)",
-		    SERVE_REQID_MAX);
-	n = strlen(q->author);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)q->author[i] < 0x20 || q->author[i] == 0x7f)
-			n = SERVE_AUTHOR_MAX + 1;
-	if (n > SERVE_AUTHOR_MAX)
+		    VALID_REQUEST_ID_MAX);
+	if (q->author[0] == '\0')
+		q->author = (char *)"anonymous";
+	if (!valid_author(q->author))
 		return call_field_error(c, STATUS_INVALID_ARGUMENT, "author",
 		    "author must be at most %d bytes without control "
 		    "characters",
-		    SERVE_AUTHOR_MAX);
-	if (n == 0)
-		q->author = (char *)"anonymous";
+		    VALID_AUTHOR_MAX);
 	return STATUS_OK;
 }
 
