@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,9 @@
 
 #define MAIN_LISTEN_MAX      16
 #define MAIN_ARTICLE_KIB_MAX 896 /* a whole article must fit a 1 MiB reply */
+/* Descriptors glossd holds besides its connections: LMDB's files, the lock,
+ * the log, the listeners, epoll, the eventfd, ICU's data, with room. */
+#define MAIN_OWN_FDS 32
 
 struct main_options {
 	const char *data_dir;
@@ -173,7 +177,7 @@ main_env(struct call_env *env, struct main_options *o, char *ipc)
 /*
  * Raises the soft limit on open files to the hard one, and keeps the
  * connection cap below what it allows (each connection is a descriptor;
- * LMDB, the log and nng need a few dozen more).
+ * glossd needs MAIN_OWN_FDS more).
  */
 static void
 main_fd_limit(struct main_options *o)
@@ -188,10 +192,12 @@ main_fd_limit(struct main_options *o)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 		(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	want = (rlim_t)o->max_connections + 64;
+	want = (rlim_t)o->max_connections + MAIN_OWN_FDS;
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
 		o->max_connections =
-		    rl.rlim_cur > 128 ? (unsigned)(rl.rlim_cur - 64) : 64;
+		    rl.rlim_cur > MAIN_OWN_FDS + 1
+		        ? (unsigned)(rl.rlim_cur - MAIN_OWN_FDS)
+		        : 1;
 		log_warn("open files are limited to %llu: at most %u "
 		         "connections (raise `ulimit -n` for more)",
 		    (unsigned long long)rl.rlim_cur, o->max_connections);
@@ -228,6 +234,11 @@ main(int argc, char **argv)
 
 	main_parse(argc, argv, &o);
 	main_fd_limit(&o);
+	/* Replies and requests of up to 1 MiB come and go: a fixed mmap
+	 * threshold gives the large ones back to the system when freed
+	 * (glibc's sliding threshold would keep them in the heap after a
+	 * burst). */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

@@ -45,12 +45,25 @@ server_conn_alive(struct server *sv, uint64_t id)
 	       atomic_load(&sv->conn_gen[slot]) == (uint32_t)(id >> 32);
 }
 
+bool
+server_conn_ended(struct server *sv, uint64_t id)
+{
+	uint32_t slot = (uint32_t)id;
+
+	return slot < sv->env->max_connections &&
+	       atomic_load(&sv->conn_eof[slot]) == (uint32_t)(id >> 32);
+}
+
+/* Watches for what c can do: take requests (below its in-flight cap),
+ * take replies (while they wait), and tell its end (EPOLLRDHUP, also when
+ * not reading: a peer that closes is seen even with its requests full). */
 void
 server_conn_watch(struct server *sv, struct server_conn *c, bool reading)
 {
 	struct epoll_event ev = { .data.u64 = c->id };
 
-	ev.events = (reading ? EPOLLIN | EPOLLRDHUP : 0) |
+	ev.events = (reading && !c->eof ? EPOLLIN : 0) |
+	            (!c->eof ? EPOLLRDHUP : 0) |
 	            (c->out_head != NULL ? EPOLLOUT : 0);
 	if (ev.events != c->events &&
 	    epoll_ctl(sv->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
@@ -91,7 +104,23 @@ server_conn_close(struct server *sv, struct server_conn *c, bool warn,
 	sv->conns[slot] = NULL;
 	sv->n_conns--;
 	atomic_store(&sv->env->connections, sv->n_conns);
+	if (c->inflight > 0)
+		server_park_purge(sv); /* polls of it may wait */
 	free(c);
+}
+
+void
+server_conn_eof(struct server *sv, struct server_conn *c)
+{
+	c->eof = true;
+	c->frame_by = 0; /* a request cut short is dropped */
+	if (c->inflight == 0 && c->out_head == NULL) {
+		server_conn_close(sv, c, false, "the peer hung up");
+		return;
+	}
+	atomic_store(&sv->conn_eof[(uint32_t)c->id], (uint32_t)(c->id >> 32));
+	server_park_purge(sv);
+	server_conn_watch(sv, c, false);
 }
 
 /* ------------------------------------------------------------ writing */
@@ -146,9 +175,13 @@ server_conn_write(struct server *sv, struct server_conn *c)
 			return false;
 		}
 		atomic_fetch_sub(&sv->unsent, (size_t)n);
-		c->stalled_at = call_mono_ms();
+		c->stalled_at = c->active_at = call_mono_ms();
 		if ((c->out_done += (size_t)n) == o->len)
 			server_conn_sent(sv, c);
+	}
+	if (c->eof && c->inflight == 0 && c->out_head == NULL) {
+		server_conn_close(sv, c, false, "the peer hung up, answered");
+		return false;
 	}
 	/* Room for more requests again, unless glossd is closing. */
 	server_conn_watch(sv, c,
@@ -240,7 +273,8 @@ server_conn_add(struct server *sv, int fd, enum sp_transport tp)
 	c->id = (uint64_t)(atomic_fetch_add(&sv->conn_gen[slot], 1) + 1) << 32 |
 	        slot;
 	c->want = SP_HELLO_LEN;
-	c->hello_by = call_mono_ms() + SERVER_HELLO_MS;
+	c->active_at = call_mono_ms();
+	c->hello_by = c->active_at + SERVER_HELLO_MS;
 	if (tp == SP_TCP) {
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
@@ -262,9 +296,65 @@ server_conn_add(struct server *sv, int fd, enum sp_transport tp)
 	server_conn_write(sv, c);
 }
 
+/* Since when c has kept its place without work in glossd: idle since its
+ * last bytes, or sending one request since it began; -1 if it has
+ * requests in glossd or replies to read. */
+static int64_t
+server_conn_lazy_since(const struct server_conn *c)
+{
+	if (c->inflight > 0 || c->out_head != NULL)
+		return -1;
+	return c->frame_by != 0 ? c->frame_by - SERVER_FRAME_MS : c->active_at;
+}
+
+/*
+ * At the connection cap, the connection that has kept its place longest
+ * without work in glossd (idle, or still sending one request), if for
+ * SERVER_EVICT_MS: a new connection takes its place (an nng client
+ * reconnects when it needs to), so that connections left idle or trickled
+ * into cannot shut others out.
+ */
+static struct server_conn *
+server_conn_laziest(struct server *sv)
+{
+	struct server_conn *c, *best = NULL;
+	int64_t since, best_since = 0;
+
+	for (size_t i = 0; i < sv->env->max_connections; i++) {
+		if ((c = sv->conns[i]) == NULL || c->eof ||
+		    (since = server_conn_lazy_since(c)) < 0)
+			continue;
+		if (best == NULL || since < best_since)
+			best = c, best_since = since;
+	}
+	if (best != NULL && call_mono_ms() - best_since < SERVER_EVICT_MS)
+		return NULL;
+	return best;
+}
+
+/* Out of descriptors: stop polling the listening sockets for a tick
+ * (they would stay readable, and the thread spin), and say so once in a
+ * while. */
+static void
+server_conn_starved(struct server *sv)
+{
+	int64_t now = call_mono_ms();
+
+	sv->accept_resume_ms = now + SERVER_TICK_MS;
+	for (size_t i = 0; i < sv->n_listen; i++)
+		epoll_ctl(sv->epfd, EPOLL_CTL_DEL, sv->listen_fd[i], NULL);
+	if (now - sv->emfile_logged_ms < SERVER_LOG_MS)
+		return;
+	sv->emfile_logged_ms = now;
+	log_error("cannot accept connections: %s (raise `ulimit -n` or "
+	          "lower --max-connections); retrying",
+	    strerror(errno));
+}
+
 void
 server_conn_accept(struct server *sv, size_t i)
 {
+	struct server_conn *idle;
 	int fd;
 
 	while ((fd = accept4(sv->listen_fd[i], NULL, NULL,
@@ -272,15 +362,19 @@ server_conn_accept(struct server *sv, size_t i)
 	       errno == EINTR || errno == ECONNABORTED) {
 		if (fd < 0)
 			continue;
+		if (sv->n_conns >= sv->env->max_connections &&
+		    (idle = server_conn_laziest(sv)) != NULL)
+			server_conn_close(sv, idle, false,
+			    "at the connection cap, its place went to a new "
+			    "connection (it had nothing in glossd for 10 s)");
 		if (sv->n_conns >= sv->env->max_connections)
 			server_conn_refuse(sv, fd,
-			    "as many connections are open as --max-connections "
-			    "allows");
+			    "as many connections are open and busy as "
+			    "--max-connections allows");
 		else
 			server_conn_add(sv, fd, sv->listen_tp[i]);
 	}
-	if (errno == EMFILE || errno == ENFILE)
-		log_error("cannot accept a connection: %s (raise `ulimit -n` "
-		          "or lower --max-connections)",
-		    strerror(errno));
+	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	    errno == ENOMEM)
+		server_conn_starved(sv);
 }

@@ -68,28 +68,51 @@ server_io_event(struct server *sv, const struct epoll_event *ev)
 	}
 	if ((ev->events & EPOLLOUT) && !server_conn_write(sv, c))
 		return;
-	if (ev->events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP))
+	if (ev->events & (EPOLLERR | EPOLLHUP))
 		server_conn_close(sv, c, false, "the peer hung up");
+	else if ((ev->events & EPOLLRDHUP) && !c->eof)
+		server_conn_eof(sv, c); /* what it had sent is dropped */
 }
 
-/* Closes connections past their hello or stalled on unread replies. */
+/* Closes connections past their timers: the hello, a request begun, a
+ * reply unread. */
+static void
+server_io_timers(struct server *sv, struct server_conn *c, int64_t now)
+{
+	if (c->hello_by != 0 && now > c->hello_by)
+		server_conn_close(sv, c, true, "no SP hello within 10 s");
+	else if (c->frame_by != 0 && now > c->frame_by)
+		server_conn_close(sv, c, true,
+		    "a request it began took over 30 s to arrive");
+	else if (c->out_head != NULL && now - c->stalled_at > SERVER_STALL_MS)
+		server_conn_close(sv, c, true,
+		    "it read none of its replies for 10 s");
+}
+
+/* Polls the listening sockets again after a pause for descriptors. */
+static void
+server_io_resume(struct server *sv, int64_t now)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (sv->accept_resume_ms == 0 || now < sv->accept_resume_ms)
+		return;
+	sv->accept_resume_ms = 0;
+	for (size_t i = 0; i < sv->n_listen && sv->listening; i++) {
+		ev.data.u64 = SERVER_TAG_LISTEN | i;
+		epoll_ctl(sv->epfd, EPOLL_CTL_ADD, sv->listen_fd[i], &ev);
+	}
+}
+
 static void
 server_io_tick(struct server *sv)
 {
 	int64_t now = call_mono_ms();
-	struct server_conn *c;
 
-	for (size_t i = 0; i < sv->env->max_connections; i++) {
-		if ((c = sv->conns[i]) == NULL)
-			continue;
-		if (c->hello_by != 0 && now > c->hello_by)
-			server_conn_close(sv, c, true,
-			    "no SP hello within 10 s");
-		else if (c->out_head != NULL &&
-		         now - c->stalled_at > SERVER_STALL_MS)
-			server_conn_close(sv, c, true,
-			    "it read none of its replies for 10 s");
-	}
+	for (size_t i = 0; i < sv->env->max_connections; i++)
+		if (sv->conns[i] != NULL)
+			server_io_timers(sv, sv->conns[i], now);
+	server_io_resume(sv, now);
 }
 
 /* Stops accepting: the listening sockets are closed (and their paths
@@ -146,7 +169,8 @@ server_io_start(struct server *sv)
 	sv->done_tail = &sv->done_head;
 	sv->conns = calloc(max, sizeof(*sv->conns));
 	sv->conn_gen = calloc(max, sizeof(*sv->conn_gen));
-	if (sv->conns == NULL || sv->conn_gen == NULL ||
+	sv->conn_eof = calloc(max, sizeof(*sv->conn_eof));
+	if (sv->conns == NULL || sv->conn_gen == NULL || sv->conn_eof == NULL ||
 	    (sv->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (sv->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		return -1;
@@ -190,4 +214,5 @@ server_io_fini(struct server *sv)
 		close(sv->wakefd);
 	free(sv->conns);
 	free(sv->conn_gen);
+	free(sv->conn_eof);
 }

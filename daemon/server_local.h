@@ -31,8 +31,14 @@
 /* A connection with replies to write that takes none of them this long is
  * closed: its peer does not read. */
 #define SERVER_STALL_MS 10000
-/* A connection that has not said its SP hello by then is closed. */
+/* A connection that has not said its SP hello by then is closed, as is
+ * one whose request, once begun, takes longer than SERVER_FRAME_MS to
+ * arrive (a peer that stalls, or sends a byte a second). */
 #define SERVER_HELLO_MS 10000
+#define SERVER_FRAME_MS 30000
+/* At the connection cap, a new connection takes the place of one that has
+ * had nothing in glossd this long (idle, or trickling one request in). */
+#define SERVER_EVICT_MS 10000
 /* How often the I/O thread looks at its timers. */
 #define SERVER_TICK_MS 250
 /* A request over the limit is read, dropped and answered
@@ -81,12 +87,14 @@ struct server_conn {
 	size_t body_cap;
 	uint8_t bt[4 * SP_HOPS_MAX]; /* a skipped request's backtrace */
 	struct server_out *out_head, *out_tail;
-	size_t out_done;   /* bytes of out_head written */
-	unsigned inflight; /* requests from read to reply written */
-	uint32_t events;   /* what epoll watches */
-	int64_t hello_by;  /* 0 once the hello came */
-	int64_t
-	    stalled_at; /* when writing last made progress (queue non-empty) */
+	size_t out_done;    /* bytes of out_head written */
+	unsigned inflight;  /* requests from read to reply written */
+	uint32_t events;    /* what epoll watches */
+	bool eof;           /* the peer sends no more: finish, then close */
+	int64_t hello_by;   /* 0 once the hello came */
+	int64_t frame_by;   /* a frame begun must be whole by then (0: none) */
+	int64_t stalled_at; /* writing last made progress (queue non-empty) */
+	int64_t active_at;  /* bytes last read or written */
 	char peer[64];
 };
 
@@ -108,8 +116,11 @@ struct server {
 	bool io_started;
 	struct server_conn **conns;
 	atomic_uint_fast32_t *conn_gen; /* per slot: tells a live id */
+	atomic_uint_fast32_t *conn_eof; /* per slot: the generation at EOF */
 	size_t n_conns;
 	int64_t refused_logged_ms;
+	int64_t accept_resume_ms; /* accepting paused (no descriptors) */
+	int64_t emfile_logged_ms;
 	atomic_size_t unsent; /* bytes waiting in write queues */
 
 	/* Replies made by workers, for the I/O thread to write. */
@@ -134,6 +145,7 @@ struct server {
 	size_t n_parked;
 	uint64_t commits_seen;
 	bool park_final; /* stopping: answer every poll now */
+	bool park_purge; /* connections ended: drop or answer their polls */
 	pthread_t waker;
 	bool waker_started;
 };
@@ -147,8 +159,13 @@ void server_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
 
 /* server_conn.c: one connection (the I/O thread only, but for alive). */
 struct server_conn *server_conn_find(struct server *sv, uint64_t id);
-/* Whether connection `id` is still open (any thread). */
+/* Whether connection `id` is still open; whether its peer has stopped
+ * sending (then its polls are answered at once).  Any thread. */
 bool server_conn_alive(struct server *sv, uint64_t id);
+bool server_conn_ended(struct server *sv, uint64_t id);
+/* The peer sends no more (it closed, or shut down its side): read nothing
+ * more, answer and write what is in glossd, then close. */
+void server_conn_eof(struct server *sv, struct server_conn *c);
 /* Sets what epoll watches: reading, and writing while replies wait. */
 void server_conn_watch(struct server *sv, struct server_conn *c, bool reading);
 bool server_conn_reading(const struct server_conn *c);
@@ -194,6 +211,9 @@ int server_park_start(struct server *sv);
 bool server_park(struct server *sv, struct server_job *job, uint32_t park_ms);
 /* Has every parked poll answered now, and stops parking. */
 void server_park_flush(struct server *sv);
+/* Has the polls of connections that closed dropped, and those of
+ * connections whose peers stopped sending answered now. */
+void server_park_purge(struct server *sv);
 void server_park_stop(struct server *sv);
 
 #endif

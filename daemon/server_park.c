@@ -39,17 +39,24 @@ server_park(struct server *sv, struct server_job *job, uint32_t park_ms)
 	return ok;
 }
 
-/* Serves job again; true if it is done (answered, or its connection is
- * gone), false if it still waits. */
+/*
+ * Serves job again if `serve` (a commit came, a wait ended, glossd stops)
+ * or its peer stopped sending (answered now, empty); drops it if its
+ * connection is gone.  True if job is done, false if it still waits.
+ */
 static bool
-server_unpark(struct server *sv, struct server_job *job, bool final)
+server_unpark(struct server *sv, struct server_job *job, bool final, bool serve)
 {
-	unsigned flags =
-	    !final && call_mono_ms() < job->until_ms ? SERVE_MAY_PARK : 0;
+	bool ended = server_conn_ended(sv, job->conn);
+	unsigned flags = !final && !ended && call_mono_ms() < job->until_ms
+	                     ? SERVE_MAY_PARK
+	                     : 0;
 	struct server_out *out = NULL;
 	uint32_t park_ms = 0;
 
 	if (server_conn_alive(sv, job->conn)) {
+		if (!serve && !ended)
+			return false;
 		out = server_work_serve(sv, job, flags, &park_ms);
 		if (park_ms > 0)
 			return false;
@@ -58,9 +65,10 @@ server_unpark(struct server *sv, struct server_job *job, bool final)
 	return true;
 }
 
-/* Serves every parked job again; keeps those that still wait. */
+/* Serves every parked job again (or, unless `serve`, only those of
+ * connections that ended); keeps those that still wait. */
 static void
-server_unpark_all(struct server *sv, bool final)
+server_unpark_all(struct server *sv, bool final, bool serve)
 {
 	struct server_job *list, *job, *next, *keep = NULL, *last = NULL;
 	size_t kept = 0;
@@ -72,7 +80,7 @@ server_unpark_all(struct server *sv, bool final)
 	pthread_mutex_unlock(&sv->park_mu);
 	for (job = list; job != NULL; job = next) {
 		next = job->next;
-		if (server_unpark(sv, job, final))
+		if (server_unpark(sv, job, final, serve))
 			continue;
 		job->next = keep;
 		keep = job;
@@ -107,23 +115,27 @@ server_waker_main(void *arg)
 	struct server *sv = arg;
 	uint64_t seen = 0;
 	int64_t until;
-	bool final = false;
+	bool final = false, serve;
 
 	while (!atomic_load(&sv->closing)) {
 		pthread_mutex_lock(&sv->park_mu);
 		until = server_next_deadline(sv);
 		while (sv->commits_seen == seen && sv->park_final == final &&
-		       !atomic_load(&sv->closing) && call_mono_ms() < until) {
+		       !sv->park_purge && !atomic_load(&sv->closing) &&
+		       call_mono_ms() < until) {
 			server_cond_wait_until(&sv->park_cv, &sv->park_mu,
 			    until);
 			until = server_next_deadline(sv);
 		}
+		serve = sv->commits_seen != seen || sv->park_final != final ||
+		        call_mono_ms() >= until;
 		seen = sv->commits_seen;
 		final = sv->park_final;
+		sv->park_purge = false;
 		pthread_mutex_unlock(&sv->park_mu);
-		server_unpark_all(sv, final);
+		server_unpark_all(sv, final, serve);
 	}
-	server_unpark_all(sv, true);
+	server_unpark_all(sv, true, true);
 	return NULL;
 }
 
@@ -143,6 +155,15 @@ server_park_flush(struct server *sv)
 {
 	pthread_mutex_lock(&sv->park_mu);
 	sv->park_final = true;
+	pthread_cond_signal(&sv->park_cv);
+	pthread_mutex_unlock(&sv->park_mu);
+}
+
+void
+server_park_purge(struct server *sv)
+{
+	pthread_mutex_lock(&sv->park_mu);
+	sv->park_purge = true;
 	pthread_cond_signal(&sv->park_cv);
 	pthread_mutex_unlock(&sv->park_mu);
 }

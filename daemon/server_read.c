@@ -126,6 +126,7 @@ server_conn_part(struct server *sv, struct server_conn *c)
 		ok = server_conn_oversized(sv, c);
 		break;
 	}
+	c->frame_by = 0;
 	c->state = CONN_HEAD;
 	c->want = sp_head_len(c->tp);
 	c->got = 0;
@@ -186,11 +187,17 @@ server_conn_read(struct server *sv, struct server_conn *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
-		if (n <= 0) {
-			server_conn_close(sv, c, false,
-			    n == 0 ? "the peer hung up" : strerror(errno));
+		if (n < 0) {
+			server_conn_close(sv, c, false, strerror(errno));
 			return;
 		}
+		if (n == 0) { /* it sends no more; it may still read */
+			server_conn_eof(sv, c);
+			return;
+		}
+		c->active_at = call_mono_ms();
+		if (c->frame_by == 0 && c->state != CONN_HELLO)
+			c->frame_by = c->active_at + SERVER_FRAME_MS;
 		if ((c->got += (uint64_t)n) == c->want &&
 		    !server_conn_part(sv, c))
 			return;

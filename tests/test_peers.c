@@ -15,13 +15,16 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -32,6 +35,9 @@
 #include "sp.h"
 
 enum { OK = 0, RESOURCE_EXHAUSTED = 8, UNAVAILABLE = 14 };
+
+/* A little over glossd's SERVER_EVICT_MS (server_local.h). */
+#define SERVER_EVICT_WAIT_MS 10500
 
 /* ------------------------------------------------------------ helpers */
 
@@ -604,6 +610,247 @@ test_connection_cap(void **state)
 	rpc_close(c);
 }
 
+/* ------------------------------------------------------------ endings */
+
+/*
+ * A peer that shuts down its sending side after its request still reads:
+ * it gets its reply (it used to be taken for a hang-up, and dropped).
+ */
+static void
+test_half_close_gets_its_reply(void **state)
+{
+	struct harness *h = *state;
+	Gloss__V1__GetServerInfoRequest gi;
+	Gloss__V1__Request q;
+	Gloss__V1__Reply *r;
+	uint32_t id;
+	int fd;
+
+	assert_true(harness_start(h, NULL));
+	gloss__v1__request__init(&q);
+	gloss__v1__get_server_info_request__init(&gi);
+	q.body_case = GLOSS__V1__REQUEST__BODY_GET_SERVER_INFO;
+	q.get_server_info = &gi;
+	for (int i = 0; i < 20; i++) {
+		fd = sp_open(h);
+		assert_true(sp_send(fd, 5, &q));
+		assert_int_equal(shutdown(fd, SHUT_WR), 0);
+		assert_non_null(r = sp_recv(fd, &id, 5000));
+		assert_int_equal(id, 5);
+		assert_int_equal(r->status->code, OK);
+		gloss__v1__reply__free_unpacked(r, NULL);
+		assert_true(closed_within(fd, 2000));
+		close(fd);
+	}
+}
+
+/* A TCP port free now, for a listener of the test's own. */
+static int
+free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t n = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &n), 0);
+	port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+static int
+tcp_sp_open(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	uint8_t hello[SP_HELLO_LEN], peer[SP_HELLO_LEN];
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	sp_hello(SP_PROTO_REQ, hello);
+	assert_int_equal(send(fd, hello, sizeof(hello), MSG_NOSIGNAL), 8);
+	assert_true(read_full(fd, peer, sizeof(peer), 5000));
+	return fd;
+}
+
+/* Frames a request for TCP (no type byte) and sends it. */
+static void
+tcp_sp_send(int fd, uint32_t id, const Gloss__V1__Request *q)
+{
+	size_t n = gloss__v1__request__get_packed_size(q), h;
+	uint8_t *buf = malloc(SP_HEAD_MAX + 4 + n);
+
+	h = sp_head(SP_TCP, 4 + n, buf);
+	id |= 0x80000000u;
+	buf[h] = (uint8_t)(id >> 24), buf[h + 1] = (uint8_t)(id >> 16);
+	buf[h + 2] = (uint8_t)(id >> 8), buf[h + 3] = (uint8_t)id;
+	gloss__v1__request__pack(q, buf + h + 4);
+	assert_int_equal(send(fd, buf, h + 4 + n, MSG_NOSIGNAL),
+	    (ssize_t)(h + 4 + n));
+	free(buf);
+}
+
+/*
+ * TCP peers that send 8 long polls (a minute each) and close: a FIN is
+ * seen even with a connection's requests full, its polls are answered at
+ * once, and its place is free in a moment (it used to be held for the
+ * polls' minute, with the socket in CLOSE-WAIT, and new clients refused).
+ * A follower's poll still waits its time (no spinning).
+ */
+static void
+test_closed_pollers_free_their_places(void **state)
+{
+	struct harness *h = *state;
+	char ipc[300], tcp[64];
+	const char *args[] = { "--listen", ipc, "--listen", tcp,
+		"--max-connections", "16", NULL };
+	Gloss__V1__ListChangesRequest l;
+	Gloss__V1__Request q;
+	Gloss__V1__Reply *r;
+	struct rpc_client *c;
+	int port = free_port(), fd;
+	int64_t t0;
+	uint32_t open_now = 0;
+
+	snprintf(ipc, sizeof(ipc), "%s", h->url);
+	snprintf(tcp, sizeof(tcp), "tcp://127.0.0.1:%d", port);
+	assert_true(harness_start(h, args));
+	req_poll(&q, &l, 1000000, 60000);
+	for (int i = 0; i < 15; i++) {
+		fd = tcp_sp_open(port);
+		for (int k = 0; k < 8; k++)
+			tcp_sp_send(fd, (uint32_t)k + 1, &q);
+		sleep_ms(20);
+		close(fd);
+	}
+	c = harness_client(h);
+	for (t0 = now_ms(); now_ms() - t0 < 3000; sleep_ms(50)) {
+		open_now = info(c, &r)->connections;
+		rpc_reply_free(r);
+		if (open_now == 1)
+			break;
+	}
+	print_message("15 TCP peers closed with 8 polls each: their places "
+	              "free after %lld ms\n",
+	    (long long)(now_ms() - t0));
+	assert_int_equal(open_now, 1);
+	req_poll(&q, &l, 1000000, 1000);
+	t0 = now_ms();
+	assert_int_equal(rpc_call(c, &q, 10000, &r), OK);
+	rpc_reply_free(r);
+	assert_true(now_ms() - t0 >= 900);
+	rpc_close(c);
+}
+
+/*
+ * At the connection cap, connections that said hello and went idle, or
+ * trickle one request in a few bytes at a time, cannot shut others out:
+ * after 10 s a new connection takes the place of the laziest.
+ */
+static void
+test_lazy_connections_cannot_lock_out(void **state)
+{
+	struct harness *h = *state;
+	const char *const args[] = { "--max-connections", "8", NULL };
+	uint8_t head[SP_HEAD_MAX];
+	struct rpc_client *c;
+	Gloss__V1__Reply *r;
+	int fd[8];
+	int64_t t0;
+
+	assert_true(harness_start(h, args));
+	sp_head(SP_IPC, 1000, head);
+	for (int i = 0; i < 8; i++) {
+		fd[i] = sp_open(h);
+		if (i % 2 == 1) /* 4 bytes of a frame header, then nothing */
+			assert_int_equal(send(fd[i], head, 4, MSG_NOSIGNAL), 4);
+	}
+	sleep_ms(SERVER_EVICT_WAIT_MS);
+	t0 = now_ms();
+	c = harness_client(h);
+	info(c, &r);
+	rpc_reply_free(r);
+	print_message("at the cap, a new client was served in %lld ms\n",
+	    (long long)(now_ms() - t0));
+	assert_true(now_ms() - t0 < 2000);
+	rpc_close(c);
+	for (int i = 0; i < 8; i++)
+		close(fd[i]);
+}
+
+/* glossd's CPU time, in ms, from /proc/PID/stat (utime + stime). */
+static long
+proc_cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return -1;
+	/* After ") state", utime and stime are fields 14 and 15. */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	        &ut, &st) != 2)
+		return -1;
+	return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
+/*
+ * Out of descriptors (a limit set on the running glossd), with clients
+ * still connecting: glossd used to spin at 99% CPU writing millions of log
+ * lines.  Now it pauses accepting, says so once, and serves again when
+ * descriptors come back.
+ */
+static void
+test_out_of_descriptors_does_not_spin(void **state)
+{
+	struct harness *h = *state;
+	struct rlimit lim, old;
+	struct rpc_client *c;
+	Gloss__V1__Reply *r;
+	int fd[80], lines = 0;
+	long cpu;
+	char *log, *p;
+	size_t n;
+
+	assert_true(harness_start(h, NULL));
+	c = harness_client(h);
+	/* The soft limit only: raising a hard one back needs a privilege. */
+	assert_int_equal(prlimit(h->pid, RLIMIT_NOFILE, NULL, &old), 0);
+	lim = (struct rlimit){ 40, old.rlim_max };
+	assert_int_equal(prlimit(h->pid, RLIMIT_NOFILE, &lim, NULL), 0);
+	for (int i = 0; i < 80; i++)
+		fd[i] = raw_connect(h);
+	sleep_ms(300);
+	cpu = proc_cpu_ms(h->pid);
+	sleep_ms(2000);
+	cpu = proc_cpu_ms(h->pid) - cpu;
+	for (int i = 0; i < 80; i++)
+		close(fd[i]);
+	print_message("out of descriptors, 80 clients waiting: %ld ms of CPU "
+	              "in 2 s\n",
+	    cpu);
+	assert_true(cpu < 300);
+	assert_int_equal(prlimit(h->pid, RLIMIT_NOFILE, &old, NULL), 0);
+	info(c, &r);
+	rpc_reply_free(r);
+	rpc_close(c);
+	harness_stop(h);
+	log = harness_read_file(h->log, &n);
+	for (p = log; (p = strstr(p, "cannot accept connections")); p++)
+		lines++;
+	free(log);
+	assert_true(lines >= 1 && lines <= 2);
+}
+
 /* ------------------------------------------------------------ SIGTERM */
 
 struct writer_run {
@@ -806,6 +1053,14 @@ main(void)
 		    test_stalled_senders_cost_what_they_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connection_cap, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_half_close_gets_its_reply,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_closed_pollers_free_their_places, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_lazy_connections_cannot_lock_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_out_of_descriptors_does_not_spin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_answers_everything,
 		    setup, teardown),
 	};
