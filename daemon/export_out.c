@@ -68,7 +68,12 @@ export_chunk(struct export_out *o)
 		return NULL;
 	}
 	gloss__v1__export_chunk__init(ch);
-	ch->path = call_str(o->path);
+	/* o->path may live in the scratch, which outlives no piece. */
+	if ((ch->path = call_strndup(o->call, o->path, strlen(o->path))) ==
+	    NULL) {
+		o->oom = o->full = true;
+		return NULL;
+	}
 	ch->data.data = (uint8_t *)o->buf + o->len;
 	o->cap -= cost; /* the chunk's own bytes in the reply */
 	o->chunks[o->n_chunks++] = ch;
@@ -130,8 +135,10 @@ export_printf(struct export_out *o, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
+	/* A long one is made on the heap and freed: not in the arena, which
+	 * holds the page. */
 	if ((size_t)n >= sizeof(small)) {
-		if ((buf = call_alloc(o->call, (size_t)n + 1)) == NULL) {
+		if ((buf = malloc((size_t)n + 1)) == NULL) {
 			o->oom = o->full = true;
 			return;
 		}
@@ -140,6 +147,29 @@ export_printf(struct export_out *o, const char *fmt, ...)
 		va_end(ap);
 	}
 	export_write(o, buf, (size_t)n);
+	if (buf != small)
+		free(buf);
+}
+
+void
+export_write_line(struct export_out *o, const char *s, size_t n)
+{
+	size_t run = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			continue;
+		export_write(o, s + run, i - run);
+		export_write(o, " ", 1);
+		run = i + 1;
+	}
+	export_write(o, s + run, n - run);
+}
+
+bool
+export_done(const struct export_out *o)
+{
+	return (o->full && o->quiet) || o->oom;
 }
 
 void
@@ -224,19 +254,6 @@ export_chars(const char *text, size_t n, size_t byte)
 	return chars;
 }
 
-char *
-export_one_line(struct call *c, const char *s, size_t n)
-{
-	char *t = call_strndup(c, s, n);
-
-	if (t == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (t[i] == '\t' || t[i] == '\n' || t[i] == '\r')
-			t[i] = ' ';
-	return t;
-}
-
 const char *
 export_label(const Gloss__V1__Annotation *a)
 {
@@ -284,81 +301,4 @@ export_kind_name(Gloss__V1__Kind kind)
 	default:
 		return "an annotation";
 	}
-}
-
-static int
-export_entity_cmp(const void *x, const void *y)
-{
-	const struct export_entity *a = x, *b = y;
-
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	if (a->end != b->end) /* the longer first */
-		return a->end > b->end ? -1 : 1;
-	return a->id < b->id ? -1 : a->id > b->id;
-}
-
-/* The single-span entities of a[0..n), unsorted; the rest are losses. */
-static size_t
-export_flat_candidates(struct export_ctx *x, const char *format,
-    Gloss__V1__Annotation *const *a, size_t n, struct export_entity *e)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (a[i]->body_case != GLOSS__V1__ANNOTATION__BODY_ENTITY) {
-			export_loss(x->out, a[i]->article_id, a[i]->id, "kind",
-			    "%s carries entities only; this is %s", format,
-			    export_kind_name(a[i]->kind));
-			continue;
-		}
-		if (a[i]->n_spans != 1) {
-			export_loss(x->out, a[i]->article_id, a[i]->id,
-			    "discontinuous",
-			    "%s has no discontinuous entities; %s '%s' has %zu "
-			    "parts",
-			    format, a[i]->entity->label, a[i]->spans[0]->exact,
-			    a[i]->n_spans);
-			continue;
-		}
-		e[k].start = a[i]->spans[0]->start;
-		e[k].end = a[i]->spans[0]->end;
-		e[k].label = a[i]->entity->label;
-		e[k].id = a[i]->id;
-		k++;
-	}
-	return k;
-}
-
-size_t
-export_flat_entities(struct export_ctx *x, const char *format,
-    Gloss__V1__Annotation *const *a, size_t n, struct export_entity **out)
-{
-	struct export_entity *e = call_alloc(x->call, (n + 1) * sizeof(*e));
-	size_t k, kept = 0;
-
-	if (e == NULL) {
-		x->out->oom = x->out->full = true;
-		return 0;
-	}
-	k = export_flat_candidates(x, format, a, n, e);
-	qsort(e, k, sizeof(*e), export_entity_cmp);
-	for (size_t i = 0; i < k; i++) {
-		if (kept > 0 && e[i].start < e[kept - 1].end) {
-			export_loss(x->out, x->article->id, e[i].id, "overlap",
-			    "%s has no overlapping entities; %s at chars "
-			    "%zu-%zu overlaps annotation %" PRIu64
-			    " (%s), which was kept",
-			    format, e[i].label,
-			    export_chars(x->article->text, x->text_len,
-			        e[i].start),
-			    export_chars(x->article->text, x->text_len,
-			        e[i].end),
-			    e[kept - 1].id, e[kept - 1].label);
-			continue;
-		}
-		e[kept++] = e[i];
-	}
-	*out = e;
-	return kept;
 }
