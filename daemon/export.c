@@ -156,16 +156,16 @@ export_token_read(struct call *c, struct export_run *r, const char *query)
 		return STATUS_OK;
 	if (sscanf(key,
 	        "%d\n%" SCNu64 "\n%" SCNu64 "\n%" SCNu64 "\n%" SCNu64
-	        "\n%zu\n%d\n",
+	        "\n%zu\n%zu\n%d\n",
 	        &phase, &r->as_of, &r->at.ann, &r->at.seq, &r->at.counter,
-	        &r->at.skip, &wrote) != 7 ||
+	        &r->at.skip, &r->at_lskip, &wrote) != 8 ||
 	    phase < EXPORT_AT_PROLOGUE || phase > EXPORT_AT_DONE)
 		return call_field_error(c, STATUS_INVALID_ARGUMENT,
 		    "page_token", "page_token is damaged; start again");
 	r->at.phase = phase;
 	r->at_wrote = wrote != 0;
 	p = key;
-	for (int i = 0; i < 7 && p != NULL; i++)
+	for (int i = 0; i < 8 && p != NULL; i++)
 		if ((p = strchr(p, '\n')) != NULL)
 			p++;
 	r->at.article = p != NULL ? p : "";
@@ -182,9 +182,9 @@ export_token_make(struct call *c, const struct export_run *r, const char *query)
 		return (char *)"";
 	key = call_printf(c,
 	    "%d\n%" PRIu64 "\n%" PRIu64 "\n%" PRIu64 "\n%" PRIu64
-	    "\n%zu\n%d\n%s",
+	    "\n%zu\n%zu\n%d\n%s",
 	    p->phase, r->as_of, p->ann, p->seq, p->counter, p->skip,
-	    (int)r->next_wrote, p->article);
+	    r->next_lskip, (int)r->next_wrote, p->article);
 	return key != NULL ? page_token_make(c, query, key, strlen(key)) : NULL;
 }
 

@@ -16,9 +16,11 @@
 
 /*
  * The sink of one page: data for the reply's chunks, bounded by the page's
- * byte budget, and the loss records, all in the request's arena (`call`).
- * A piece may be cut where the page fills; the next page makes the same
- * piece again and skips what was sent.
+ * byte budget, and the loss records, bounded by their own, all in the
+ * request's arena (`call`).  A piece may be cut where either fills; the next
+ * page makes the same piece again and skips the bytes and the losses that
+ * were sent, so a piece of any size, with any number of losses, goes out
+ * whole and each loss once.
  */
 struct export_out {
 	struct call *call;
@@ -33,15 +35,18 @@ struct export_out {
 	const char *path; /* the file the piece writes to (copied per chunk) */
 	size_t piece_pos; /* bytes of the current piece made so far */
 	size_t skip;      /* bytes of it that earlier pages sent */
+	size_t loss_pos;  /* losses of the current piece made so far */
+	size_t loss_skip; /* losses of it that earlier pages listed */
 	size_t cut;       /* when full: piece_pos at which data stopped */
-	bool full;        /* the page has no room left */
-	bool quiet;       /* losses of this piece were listed already */
+	size_t loss_cut;  /* and loss_pos, at which listing stopped */
+	bool full;        /* the page has no room left (data or losses) */
 	bool oom;
 };
 
-/* Starts a piece that writes to file `path`; its first `skip` bytes were
- * sent by an earlier page (whose losses were listed then). */
-void export_piece(struct export_out *o, const char *path, size_t skip);
+/* Starts a piece that writes to file `path`; its first `skip` bytes and
+ * its first `loss_skip` losses were sent by earlier pages. */
+void export_piece(struct export_out *o, const char *path, size_t skip,
+    size_t loss_skip);
 
 /* Appends to the current piece; does nothing once the page is full. */
 void export_write(struct export_out *o, const void *p, size_t n);
@@ -56,16 +61,17 @@ void export_printf(struct export_out *o, const char *fmt, ...)
 void export_write_line(struct export_out *o, const char *s, size_t n);
 
 /*
- * Whether nothing more of the current piece can reach this page: the page is
- * full and the piece's losses were listed by an earlier page.  A format may
- * stop early then; until then it must go on, to list every loss.
+ * Whether nothing more of the current piece can reach this page: it is full
+ * (the rest, data and losses, goes on the next page), or out of memory.  A
+ * format may stop then; until then it must go on, to list every loss.
  */
 bool export_done(const struct export_out *o);
 
 /* s[0..n) as a JSON string literal (quotes included). */
 void export_json_string(struct export_out *o, const char *s, size_t n);
 
-/* Lists a loss, unless the current piece's losses were listed already. */
+/* Lists a loss of the current piece, unless an earlier page listed it;
+ * one that does not fit fills the page (the next one lists it). */
 void export_loss(struct export_out *o, const char *article_id,
     uint64_t annotation_id, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

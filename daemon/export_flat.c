@@ -119,7 +119,8 @@ export_flat_resolve(struct export_ctx *x, struct export_flat *f)
 	const char *text = x->article->text;
 	size_t kept = 0, byte = 0, chars = 0;
 
-	qsort(f->e, f->n, sizeof(*f->e), export_flat_cmp);
+	if (f->n > 1)
+		qsort(f->e, f->n, sizeof(*f->e), export_flat_cmp);
 	for (size_t i = 0; i < f->n; i++) {
 		const struct export_flat_entity *e = &f->e[i], *k;
 		if (kept == 0 || e->start >= f->e[kept - 1].end) {

@@ -11,9 +11,11 @@
 #include <time.h>
 
 #include "export.h"
+#include "text.h"
 
-#define EXPORT_CHUNK_COST 24 /* packed bytes of a chunk besides path, data */
-#define EXPORT_LOSS_COST  32 /* of a loss besides its strings */
+#define EXPORT_CHUNK_COST 24  /* packed bytes of a chunk besides path, data */
+#define EXPORT_LOSS_COST  32  /* of a loss besides its strings */
+#define EXPORT_DETAIL_MAX 400 /* bytes of a loss's detail */
 
 /* Grows an arena array of pointers to at least n + 1 slots. */
 static bool
@@ -33,12 +35,23 @@ export_grow(struct call *c, void ***arr, size_t n, size_t *max)
 }
 
 void
-export_piece(struct export_out *o, const char *path, size_t skip)
+export_piece(struct export_out *o, const char *path, size_t skip,
+    size_t loss_skip)
 {
 	o->path = path;
 	o->piece_pos = 0;
 	o->skip = skip;
-	o->quiet = skip > 0;
+	o->loss_pos = 0;
+	o->loss_skip = loss_skip;
+}
+
+/* The page is full: the next one takes the piece up from here. */
+static void
+export_fill(struct export_out *o)
+{
+	o->full = true;
+	o->cut = o->piece_pos;
+	o->loss_cut = o->loss_pos;
 }
 
 /* The chunk the current path writes into, made if need be; NULL when the
@@ -57,8 +70,7 @@ export_chunk(struct export_out *o)
 	}
 	cost = EXPORT_CHUNK_COST + strlen(o->path);
 	if (o->len + cost > o->cap) {
-		o->full = true;
-		o->cut = o->piece_pos;
+		export_fill(o);
 		return NULL;
 	}
 	if (!export_grow(o->call, (void ***)&o->chunks, o->n_chunks,
@@ -104,10 +116,8 @@ export_write(struct export_out *o, const void *p, size_t n)
 	o->len += k;
 	ch->data.len += k;
 	o->piece_pos += k;
-	if (k < n) {
-		o->full = true;
-		o->cut = o->piece_pos;
-	}
+	if (k < n)
+		export_fill(o);
 }
 
 void
@@ -169,7 +179,7 @@ export_write_line(struct export_out *o, const char *s, size_t n)
 bool
 export_done(const struct export_out *o)
 {
-	return (o->full && o->quiet) || o->oom;
+	return o->full || o->oom;
 }
 
 void
@@ -209,37 +219,60 @@ export_json_string(struct export_out *o, const char *s, size_t n)
 	export_write(o, "\"", 1);
 }
 
+/* The loss record, in the arena; NULL when out of memory. */
+static Gloss__V1__ExportLoss *
+export_loss_new(struct export_out *o, const char *article_id,
+    uint64_t annotation_id, const char *reason, const char *detail)
+{
+	Gloss__V1__ExportLoss *l;
+
+	if (!export_grow(o->call, (void ***)&o->losses, o->n_losses,
+	        &o->max_losses) ||
+	    (l = call_alloc(o->call, sizeof(*l))) == NULL)
+		return NULL;
+	gloss__v1__export_loss__init(l);
+	l->annotation_id = annotation_id;
+	l->reason = call_str(reason);
+	if ((l->detail = call_strndup(o->call, detail, strlen(detail))) ==
+	        NULL ||
+	    (l->article_id = call_strndup(o->call, article_id,
+	         strlen(article_id))) == NULL)
+		return NULL;
+	return l;
+}
+
 void
 export_loss(struct export_out *o, const char *article_id,
     uint64_t annotation_id, const char *reason, const char *fmt, ...)
 {
 	Gloss__V1__ExportLoss *l;
-	char detail[400], *d, *id;
-	size_t cost;
+	char detail[1024];
+	size_t cost, n;
 	va_list ap;
 
-	if (o->quiet)
+	if (o->full)
+		return; /* the next page makes it again */
+	if (o->loss_pos < o->loss_skip) {
+		o->loss_pos++;
 		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	cost = EXPORT_LOSS_COST + strlen(article_id) + strlen(reason) +
-	       strlen(detail);
-	if (o->loss_bytes + cost > o->loss_budget ||
-	    !export_grow(o->call, (void ***)&o->losses, o->n_losses,
-	        &o->max_losses) ||
-	    (l = call_alloc(o->call, sizeof(*l))) == NULL ||
-	    (d = call_strndup(o->call, detail, strlen(detail))) == NULL ||
-	    (id = call_strndup(o->call, article_id, strlen(article_id))) ==
-	        NULL) {
+	/* A detail is a sentence: cut on a character, as messages are. */
+	n = text_clip(detail, strlen(detail), EXPORT_DETAIL_MAX);
+	detail[n] = '\0';
+	cost = EXPORT_LOSS_COST + strlen(article_id) + strlen(reason) + n;
+	if (o->loss_bytes + cost > o->loss_budget) {
+		export_fill(o);
+		return;
+	}
+	o->loss_pos++;
+	if ((l = export_loss_new(o, article_id, annotation_id, reason,
+	         detail)) == NULL) {
 		o->losses_unlisted++;
 		return;
 	}
-	gloss__v1__export_loss__init(l);
-	l->article_id = id;
-	l->annotation_id = annotation_id;
-	l->reason = call_str(reason);
-	l->detail = d;
 	o->losses[o->n_losses++] = l;
 	o->loss_bytes += cost;
 }

@@ -62,13 +62,15 @@ export_same(const struct export_pos *a, const struct export_pos *b)
 	       strcmp(a->article, b->article) == 0;
 }
 
-/* Ends the page: the next starts at byte `skip` of piece p.  Returns
- * false, for the callers' convenience. */
+/* Ends the page: the next starts at byte `skip` and loss `lskip` of piece
+ * p.  Returns false, for the callers' convenience. */
 static bool
-export_stop(struct export_run *r, const struct export_pos *p, size_t skip)
+export_stop(struct export_run *r, const struct export_pos *p, size_t skip,
+    size_t lskip)
 {
 	r->next = *p;
 	r->next.skip = skip;
+	r->next_lskip = lskip;
 	r->next_wrote = r->wrote;
 	r->stopped = true;
 	/* p->article may live in a record that is freed before the reply. */
@@ -82,26 +84,28 @@ export_stop(struct export_run *r, const struct export_pos *p, size_t skip)
 bool
 export_begin(struct export_run *r, const struct export_pos *p)
 {
-	size_t skip = 0;
+	size_t skip = 0, lskip = 0;
 
 	if (r->pieces == r->max_pieces || r->out.full ||
 	    r->out.len >= r->out.cap)
-		return export_stop(r, p, 0);
+		return export_stop(r, p, 0, 0);
 	if (!r->started) {
 		r->started = true;
-		if (r->at.skip > 0 && !export_same(p, &r->at)) {
+		if ((r->at.skip > 0 || r->at_lskip > 0) &&
+		    !export_same(p, &r->at)) {
 			r->failed = call_error(r->call, STATUS_INTERNAL,
 			    "the export lost its place between pages; start "
 			    "it again");
 			return false;
 		}
 		skip = r->at.skip;
+		lskip = r->at_lskip;
 	}
 	r->pieces++;
 	r->cur = *p;
 	r->x.written = 0;
 	r->piece_mark = call_mark(&r->scratch);
-	export_piece(&r->out, "", skip);
+	export_piece(&r->out, "", skip, lskip);
 	return true;
 }
 
@@ -116,8 +120,9 @@ export_end(struct export_run *r)
 		return false;
 	}
 	if (r->out.full)
-		return export_stop(r, &r->cur, r->out.cut);
-	if (r->out.piece_pos < r->out.skip) {
+		return export_stop(r, &r->cur, r->out.cut, r->out.loss_cut);
+	if (r->out.piece_pos < r->out.skip ||
+	    r->out.loss_pos < r->out.loss_skip) {
 		r->failed = call_error(r->call, STATUS_INTERNAL,
 		    "a piece of the export came out shorter than on the page "
 		    "before; start the export again");

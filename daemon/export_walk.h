@@ -47,6 +47,9 @@ struct export_run {
 	 * an earlier one): the article is in the count.  The token carries
 	 * it from page to page. */
 	bool wrote, at_wrote, next_wrote;
+	/* Losses of the piece where the page starts (ends) that earlier
+	 * pages listed: a piece's losses may take several pages. */
+	size_t at_lskip, next_lskip;
 	uint64_t counter; /* the format's count before the next article */
 	uint64_t base;    /* and before the article in hand */
 	Gloss__V1__Article *source; /* cached source article (malloc'd) */

@@ -47,7 +47,7 @@ test_sink_cuts_and_resumes(void **state)
 {
 	static const char piece[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 	char got[256], page[256];
-	size_t n = 0, skip = 0;
+	size_t n = 0, skip = 0, lskip = 0;
 	struct call c;
 	struct export_out o;
 
@@ -55,7 +55,7 @@ test_sink_cuts_and_resumes(void **state)
 	for (int pages = 0; pages < 20; pages++) {
 		call_init(&c, &env, 1 << 20);
 		sink_init(&c, &o, 24 + 10); /* a chunk's cost + 10 bytes */
-		export_piece(&o, "", skip);
+		export_piece(&o, "", skip, lskip);
 		export_loss(&o, "a", 1, "test", "listed once");
 		for (size_t i = 0; i < sizeof(piece) - 1; i += 5)
 			export_write(&o, piece + i,
@@ -65,12 +65,52 @@ test_sink_cuts_and_resumes(void **state)
 		memcpy(got + n, page, sink_data(&o, page));
 		n += sink_data(&o, page);
 		skip = o.full ? o.cut : 0;
+		lskip = o.full ? o.loss_cut : 0;
 		call_fini(&c);
 		if (skip == 0)
 			break;
 	}
 	assert_int_equal(n, sizeof(piece) - 1);
 	assert_memory_equal(got, piece, n);
+}
+
+/* A piece with more losses than a page can list goes on over pages: each
+ * loss is listed once, in order, and the data comes out whole. */
+static void
+test_sink_losses_resume(void **state)
+{
+	char got[64], page[64], want[64];
+	size_t n = 0, skip = 0, lskip = 0, listed = 0;
+	int pages;
+	struct call c;
+	struct export_out o;
+
+	(void)state;
+	for (pages = 0; pages < 40; pages++) {
+		call_init(&c, &env, 1 << 20);
+		sink_init(&c, &o, 4096);
+		o.loss_budget = 3 * (32 + 1 + 4 + 7); /* three losses a page */
+		export_piece(&o, "", skip, lskip);
+		for (int i = 0; i < 20 && !export_done(&o); i++) {
+			export_write(&o, "abcdefghijklmnopqrst" + i, 1);
+			export_loss(&o, "a", (uint64_t)i, "test", "loss %02d",
+			    i);
+		}
+		for (size_t i = 0; i < o.n_losses; i++, listed++)
+			assert_int_equal(o.losses[i]->annotation_id, listed);
+		memcpy(got + n, page, sink_data(&o, page));
+		n += sink_data(&o, page);
+		skip = o.full ? o.cut : 0;
+		lskip = o.full ? o.loss_cut : 0;
+		call_fini(&c);
+		if (!o.full)
+			break;
+	}
+	assert_int_equal(listed, 20);
+	assert_true(pages >= 6);
+	memcpy(want, "abcdefghijklmnopqrst", 20);
+	assert_int_equal(n, 20);
+	assert_memory_equal(got, want, 20);
 }
 
 static void
@@ -82,7 +122,7 @@ test_sink_paths_make_chunks(void **state)
 	(void)state;
 	call_init(&c, &env, 1 << 20);
 	sink_init(&c, &o, 4096);
-	export_piece(&o, "", 0);
+	export_piece(&o, "", 0, 0);
 	o.path = "a.txt";
 	export_puts(&o, "text");
 	o.path = "a.ann";
@@ -133,7 +173,7 @@ test_json_round_trip(void **state)
 	rec.record_case = GLOSS__V1__EXPORT_RECORD__RECORD_ARTICLE;
 	rec.article = &a;
 	sink_init(&c, &o, 4096);
-	export_piece(&o, "", 0);
+	export_piece(&o, "", 0, 0);
 	export_json_message(&o, &rec.base);
 	n = sink_data(&o, line);
 	back = (Gloss__V1__ExportRecord *)export_json_parse(&c,
@@ -251,7 +291,7 @@ brat_names(struct call *c, const char *id, char **txt, char **ann)
 	x.article = &a;
 	x.text_len = strlen(a.text);
 	export_brat.open(&x);
-	export_piece(&o, "", 0);
+	export_piece(&o, "", 0, 0);
 	export_brat.head(&x);
 	call_fini(&scratch); /* the chunks copied their paths */
 	assert_false(o.oom);
@@ -310,6 +350,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sink_cuts_and_resumes),
+		cmocka_unit_test(test_sink_losses_resume),
 		cmocka_unit_test(test_sink_paths_make_chunks),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_json_refuses),
