@@ -20,8 +20,9 @@
 #include "page.h"
 #include "store.h"
 
-#define EXPORT_LOSS_RESERVE ((size_t)128 << 10) /* of a reply, for losses */
-#define EXPORT_PAGE_MIN     512                 /* bytes of data a page */
+/* Of a reply, for losses at least: they may take whatever data leaves. */
+#define EXPORT_LOSS_RESERVE ((size_t)128 << 10)
+#define EXPORT_PAGE_MIN     512 /* bytes of data a page */
 
 static const struct export_format *const export_formats[] = { &export_jsonl,
 	&export_w3c, &export_brat, &export_conll, &export_mqm, &export_spacy };
@@ -251,7 +252,9 @@ export_first(struct call *c, struct export_run *r)
 	return STATUS_OK;
 }
 
-/* The sink's budgets: data up to page_bytes, losses in a reserve. */
+/* The sink's budgets: data up to page_bytes (else what a reply holds but
+ * the losses' reserve), losses in what the data leaves of the reply (or of
+ * page_bytes and the reserve). */
 static enum status
 export_out_init(struct call *c, struct export_run *r)
 {
@@ -260,12 +263,14 @@ export_out_init(struct call *c, struct export_run *r)
 
 	/* Below EXPORT_PAGE_MIN a chunk and its file name might not fit, and
 	 * a page must always make progress. */
-	if (r->q->page_bytes > 0 && r->q->page_bytes < cap)
+	if (r->q->page_bytes > 0 && r->q->page_bytes < cap) {
 		cap = r->q->page_bytes < EXPORT_PAGE_MIN ? EXPORT_PAGE_MIN
 		                                         : r->q->page_bytes;
+		total = cap + EXPORT_LOSS_RESERVE;
+	}
 	r->out.call = c;
 	r->out.cap = cap;
-	r->out.loss_budget = EXPORT_LOSS_RESERVE;
+	r->out.total = total;
 	r->out.path = "";
 	if ((r->out.buf = call_alloc(c, cap)) == NULL)
 		return call_error(c, STATUS_RESOURCE_EXHAUSTED,

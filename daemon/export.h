@@ -24,13 +24,14 @@
  */
 struct export_out {
 	struct call *call;
-	char *buf; /* the page's data, chunks point into it */
-	size_t len, cap;
+	char *buf;       /* the page's data, chunks point into it */
+	size_t len, cap; /* data so far, and its limit (chunks' cost off) */
+	size_t total;    /* the limit of data and losses together */
 	Gloss__V1__ExportChunk **chunks;
 	size_t n_chunks, max_chunks;
 	Gloss__V1__ExportLoss **losses;
 	size_t n_losses, max_losses;
-	size_t loss_bytes, loss_budget;
+	size_t loss_bytes;
 	uint64_t losses_unlisted;
 	const char *path; /* the file the piece writes to (copied per chunk) */
 	size_t piece_pos; /* bytes of the current piece made so far */
@@ -110,12 +111,16 @@ struct export_ctx {
 	const Gloss__V1__Article *source;
 	void *state; /* the format's own, per article, in the scratch */
 	/* A running count the format keeps across articles (mqm: segments
-	 * before this article); the format adds the article's in close(). */
+	 * before this article); the format adds the article's in close(),
+	 * when it is complete. */
 	uint64_t counter;
 	/* Annotations the piece wrote: the format adds one for each that it
 	 * carried (not those it lost whole).  Counted in the reply only if the
 	 * piece completes on the page. */
 	uint64_t written;
+	/* For close(): the article's last piece was made on this page (what
+	 * only a complete article needs, its counter, is needed now). */
+	bool complete;
 };
 
 enum export_flags {

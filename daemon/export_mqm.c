@@ -94,9 +94,6 @@ static void
 mqm_open(struct export_ctx *x)
 {
 	struct mqm_state *st = call_alloc(x->call, sizeof(*st));
-	struct export_breaks b;
-	size_t at;
-	bool ok;
 
 	if (st == NULL) {
 		x->out->oom = x->out->full = true;
@@ -104,16 +101,33 @@ mqm_open(struct export_ctx *x)
 	}
 	memset(st, 0, sizeof(*st));
 	x->state = st;
+}
+
+/* The article's sentences, found when first needed: a page that writes no
+ * note of the article and does not complete it never walks its text. */
+static bool
+mqm_sentences(struct export_ctx *x, struct mqm_state *st)
+{
+	struct export_breaks b;
+	size_t at;
+	bool ok;
+
+	if (st->ns > 0)
+		return true;
 	ok = export_breaks_open(&b, x->article->text, x->text_len,
 	         x->article->language, false) &&
 	     mqm_push(st, 0);
 	while (ok && (at = export_breaks_next(&b)) != EXPORT_BREAKS_END)
 		ok = mqm_push(st, at);
 	export_breaks_close(&b);
-	if (!ok)
+	if (!ok) {
+		st->ns = 0;
 		x->out->oom = x->out->full = true;
+	}
+	return ok;
 }
 
+/* The segments of a complete article count in the seg_id of the next. */
 static void
 mqm_close(struct export_ctx *x)
 {
@@ -121,7 +135,8 @@ mqm_close(struct export_ctx *x)
 
 	if (st == NULL)
 		return;
-	x->counter += st->ns > 0 ? st->ns - 1 : 0;
+	if (x->complete && mqm_sentences(x, st))
+		x->counter += st->ns - 1;
 	free(st->sb);
 }
 
@@ -245,7 +260,7 @@ mqm_annotation(struct export_ctx *x, const Gloss__V1__Annotation *a)
 		    export_kind_name(a->kind));
 		return;
 	}
-	if (st == NULL || st->ns == 0)
+	if (st == NULL || !mqm_sentences(x, st))
 		return;
 	t = a->translation_note;
 	on_source = t->source_span != NULL && x->source != NULL &&

@@ -69,7 +69,8 @@ export_chunk(struct export_out *o)
 			return ch;
 	}
 	cost = EXPORT_CHUNK_COST + strlen(o->path);
-	if (o->len + cost > o->cap) {
+	if (o->len + cost > o->cap ||
+	    o->len + o->loss_bytes + cost > o->total) {
 		export_fill(o);
 		return NULL;
 	}
@@ -88,6 +89,7 @@ export_chunk(struct export_out *o)
 	}
 	ch->data.data = (uint8_t *)o->buf + o->len;
 	o->cap -= cost; /* the chunk's own bytes in the reply */
+	o->total -= cost;
 	o->chunks[o->n_chunks++] = ch;
 	return ch;
 }
@@ -112,6 +114,8 @@ export_write(struct export_out *o, const void *p, size_t n)
 	if ((ch = export_chunk(o)) == NULL)
 		return;
 	k = o->cap - o->len < n ? o->cap - o->len : n;
+	if (o->total - o->len - o->loss_bytes < k)
+		k = o->total - o->len - o->loss_bytes;
 	memcpy(o->buf + o->len, s, k);
 	o->len += k;
 	ch->data.len += k;
@@ -263,7 +267,7 @@ export_loss(struct export_out *o, const char *article_id,
 	n = text_clip(detail, strlen(detail), EXPORT_DETAIL_MAX);
 	detail[n] = '\0';
 	cost = EXPORT_LOSS_COST + strlen(article_id) + strlen(reason) + n;
-	if (o->loss_bytes + cost > o->loss_budget) {
+	if (o->len + o->loss_bytes + cost > o->total) {
 		export_fill(o);
 		return;
 	}

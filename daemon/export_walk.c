@@ -418,6 +418,7 @@ export_article(struct export_run *r, Gloss__V1__Article *a)
 	if (r->f->open != NULL)
 		r->f->open(&r->x);
 	go_on = export_article_pieces(r, resume);
+	r->x.complete = go_on;
 	if (r->f->close != NULL)
 		r->f->close(&r->x);
 	if (go_on)

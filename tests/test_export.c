@@ -21,7 +21,7 @@ sink_init(struct call *c, struct export_out *o, size_t cap)
 	memset(o, 0, sizeof(*o));
 	o->call = c;
 	o->cap = cap;
-	o->loss_budget = 4096;
+	o->total = cap + 4096;
 	o->path = "";
 	o->buf = call_alloc(c, cap);
 	assert_non_null(o->buf);
@@ -89,7 +89,8 @@ test_sink_losses_resume(void **state)
 	for (pages = 0; pages < 40; pages++) {
 		call_init(&c, &env, 1 << 20);
 		sink_init(&c, &o, 4096);
-		o.loss_budget = 3 * (32 + 1 + 4 + 7); /* three losses a page */
+		/* A chunk, 20 bytes of data, three losses of 44 bytes. */
+		o.total = 24 + 20 + 3 * (32 + 1 + 4 + 7);
 		export_piece(&o, "", skip, lskip);
 		for (int i = 0; i < 20 && !export_done(&o); i++) {
 			export_write(&o, "abcdefghijklmnopqrst" + i, 1);
