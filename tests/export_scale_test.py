@@ -160,7 +160,9 @@ def test_100k_annotations(tmp):
     for i in range(400):
         lang, text = seeds[i % len(seeds)]
         ds.article("b%03d" % i, lang, text)
-        words = [m.span() for m in re.finditer(r"\w+", text)]
+        # Words as white space bounds them: never inside a grapheme
+        # cluster (the Arabic seed's letters carry marks).
+        words = [m.span() for m in re.finditer(r"\S+", text)]
         for k in range(250):
             cs, ce = words[k % len(words)]
             ds.entity(cs, ce, "ORG" if k % 2 else "PERSON")
