@@ -46,6 +46,8 @@ static const struct cli_verb export_verb = { "export",
 	"now)\n"
 	"      --report FILE     every loss, one JSON object a line\n"
 	"      --page-size N     pieces per request (1-1000; default 100)\n"
+	"      --page-bytes N    bytes of data per request (512-1048576;\n"
+	"                        default: as much as a reply holds)\n"
 	"      --json            print the summary as JSON\n"
 	"      --socket URL, --timeout MS\n" };
 
@@ -97,17 +99,43 @@ export_kind(const char *k)
 	    "--kind is entity, correction, translation or note, not '%s'", k);
 }
 
-/* A chunk path from glossd names a file inside the folder, nothing else. */
+/*
+ * A chunk path from glossd names a file inside the folder, nothing else,
+ * whatever glossd sends: not empty, not absolute, no '/' nor '\\', no "..",
+ * no leading '.', no control byte, at most NAME_MAX (255) bytes.
+ */
 static bool
 export_path_ok(const char *p)
 {
-	if (p[0] == '\0' || p[0] == '.' || strlen(p) > 200)
+	size_t n = strlen(p);
+
+	if (n == 0 || n > 255 || p[0] == '.' || strstr(p, "..") != NULL)
 		return false;
-	for (; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		        (*p >= '0' && *p <= '9') || strchr("._-", *p) != NULL))
+	for (; *p != '\0'; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch < 0x20 || ch == 0x7f || ch == '/' || ch == '\\')
 			return false;
+	}
 	return true;
+}
+
+/* A path glossd sent, for a message: control bytes and '\\' as \\xNN, the
+ * first 100 bytes. */
+static const char *
+export_shown(const char *p)
+{
+	static char buf[4 * 100 + 8];
+	size_t k = 0, i;
+
+	for (i = 0; p[i] != '\0' && i < 100; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		if (ch < 0x20 || ch == 0x7f || ch == '\\')
+			k += (size_t)snprintf(buf + k, 5, "\\x%02X", ch);
+		else
+			buf[k++] = (char)ch;
+	}
+	strcpy(buf + k, p[i] != '\0' ? "..." : "");
+	return buf;
 }
 
 static void
@@ -130,12 +158,15 @@ export_switch(struct export_state *st, const char *path)
 		if (path[0] != '\0')
 			cli_die("glossd sent a file name (%s) for a one-file "
 			        "format",
-			    path);
+			    export_shown(path));
 		st->file =
 		    strcmp(st->out, "-") == 0 ? stdout : fopen(st->part, "wb");
 	} else {
 		if (!export_path_ok(path))
-			cli_die("glossd sent a bad file name '%s'", path);
+			cli_die("glossd sent a file name that is not a plain "
+			        "name inside %s (refused, nothing written "
+			        "outside it): '%s'",
+			    st->part, export_shown(path));
 		export_close_file(st);
 		if (asprintf(&full, "%s/%s", st->part, path) < 0)
 			cli_die("out of memory");
@@ -329,6 +360,7 @@ export_options(struct cli *cli, int argc, char **argv,
 		{ "as-of", required_argument, NULL, CLI_OPT_VERB + 5 },
 		{ "report", required_argument, NULL, CLI_OPT_VERB + 6 },
 		{ "page-size", required_argument, NULL, CLI_OPT_VERB + 7 },
+		{ "page-bytes", required_argument, NULL, CLI_OPT_VERB + 8 },
 		{ NULL, 0, NULL, 0 } };
 	int ch;
 
@@ -367,6 +399,10 @@ export_options(struct cli *cli, int argc, char **argv,
 		case CLI_OPT_VERB + 7:
 			e->page_size =
 			    (int)cli_number("--page-size", optarg, 1, 1000);
+			break;
+		case CLI_OPT_VERB + 8:
+			e->page_bytes = (uint32_t)cli_number("--page-bytes",
+			    optarg, 512, 1 << 20);
 			break;
 		}
 	}

@@ -6,6 +6,11 @@
  * breaks inside an entity.  Entities only, one span each, none sharing a
  * token: the rest is listed as lost, and an entity whose span ends inside a
  * token is tagged on the whole token and listed ("boundary").
+ *
+ * The article is written as the word and sentence iterators walk it, token
+ * by token, with the entities (export_flat, in text order) consumed as the
+ * walk reaches them: memory is the iterators' and 24 bytes an entity,
+ * whatever the length of the text.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -17,10 +22,18 @@
 #include "export.h"
 #include "text.h"
 
-struct conll_token {
-	size_t start, end;
-	const struct export_entity *entity; /* NULL: O */
-	bool begin;
+#define CONLL_QUOTE_MAX 80 /* bytes of a token a loss detail quotes */
+
+/* The walk: where it is in the text, the sentences and the entities. */
+struct conll_walk {
+	struct export_ctx *x;
+	struct export_flat *flat;
+	struct export_breaks sents;
+	size_t next_sb; /* the next sentence boundary after the last token */
+	size_t ei;      /* the next entity not yet placed */
+	const struct export_flat_entity *cur; /* the entity being tagged */
+	size_t cur_from, cur_to; /* the bytes of its tokens so far */
+	bool any;                /* the sentence has a token */
 };
 
 /* Whether text[start..end) is only white space or invisible format
@@ -43,139 +56,186 @@ conll_blank(const char *text, size_t start, size_t end)
 	return true;
 }
 
-/* The tokens of the article: its non-blank UAX #29 word segments. */
-static size_t
-conll_tokens(struct export_ctx *x, struct conll_token **out)
+static void
+conll_open(struct export_ctx *x)
 {
-	const char *text = x->article->text;
-	size_t *wb, nb, k = 0;
-	struct conll_token *t;
+	struct export_flat *f = call_alloc(x->call, sizeof(*f));
 
-	*out = NULL;
-	nb = export_breaks(text, x->text_len, x->article->language, true, &wb,
-	    NULL);
-	if (nb == 0 || (t = call_alloc(x->call, nb * sizeof(*t))) == NULL) {
-		free(wb);
+	if (f == NULL) {
 		x->out->oom = x->out->full = true;
-		return 0;
+		return;
 	}
-	for (size_t i = 0; i + 1 < nb; i++) {
-		if (conll_blank(text, wb[i], wb[i + 1]))
-			continue;
-		t[k].start = wb[i];
-		t[k].end = wb[i + 1];
-		t[k].entity = NULL;
-		t[k].begin = false;
-		k++;
-	}
-	free(wb);
-	*out = t;
-	return k;
+	export_flat_init(f, "conll");
+	x->state = f;
 }
 
-/* How much of text[start..end) a loss detail quotes: text_clip()'s cut. */
-static int
-conll_quote(const char *text, size_t start, size_t end)
+static void
+conll_gather(struct export_ctx *x, const Gloss__V1__Annotation *a)
 {
-	return (int)text_clip(text + start, end - start, 80);
+	if (x->state != NULL)
+		export_flat_add(x, x->state, a);
 }
 
-/* Tags the tokens of entity e; from is where its first token may be. */
-static size_t
-conll_tag(struct export_ctx *x, struct conll_token *t, size_t nt, size_t from,
-    const struct export_entity *e)
+static void
+conll_close(struct export_ctx *x)
 {
+	if (x->state != NULL)
+		export_flat_fini(x->state);
+}
+
+/* The entity in hand has no token left: it was tagged on [cur_from,
+ * cur_to), which is listed if it is more than its span. */
+static void
+conll_finish(struct conll_walk *w)
+{
+	const struct export_flat_entity *e = w->cur;
+	const char *text = w->x->article->text;
+	size_t n = w->cur_to - w->cur_from;
+
+	w->cur = NULL;
+	w->x->written++;
+	if (w->cur_from >= e->start && w->cur_to <= e->end)
+		return;
+	export_loss(w->x->out, w->x->article->id, e->id, "boundary",
+	    "the %s span starts or ends inside a token; the tokens '%.*s' "
+	    "were tagged whole",
+	    export_flat_label(w->flat, e),
+	    (int)text_clip(text + w->cur_from, n, CONLL_QUOTE_MAX),
+	    text + w->cur_from);
+}
+
+/* Entity e, whose first token is [ts, te), cannot have it. */
+static void
+conll_lose(struct conll_walk *w, const struct export_flat_entity *e, size_t ts,
+    size_t te)
+{
+	struct export_ctx *x = w->x;
 	const char *text = x->article->text;
-	size_t first, last;
 
-	while (from < nt && t[from].end <= e->start)
-		from++;
-	for (first = from, last = from; last < nt && t[last].start < e->end;
-	     last++)
-		;
-	if (first == last) {
+	if (ts >= e->end) {
 		export_loss(x->out, x->article->id, e->id, "empty",
-		    "the %s span holds no token (only white space)", e->label);
-		return first;
+		    "the %s span holds no token (only white space)",
+		    export_flat_label(w->flat, e));
+		return;
 	}
-	if (t[first].entity != NULL) {
-		export_loss(x->out, x->article->id, e->id, "overlap",
-		    "%s shares the token '%.*s' with annotation %" PRIu64
-		    " (%s), which was kept",
-		    e->label, conll_quote(text, t[first].start, t[first].end),
-		    text + t[first].start, t[first].entity->id,
-		    t[first].entity->label);
-		return first;
-	}
-	if (t[first].start < e->start || t[last - 1].end > e->end)
-		export_loss(x->out, x->article->id, e->id, "boundary",
-		    "the %s span starts or ends inside a token; the tokens "
-		    "'%.*s' were tagged whole",
-		    e->label,
-		    conll_quote(text, t[first].start, t[last - 1].end),
-		    text + t[first].start);
-	for (size_t i = first; i < last; i++) {
-		t[i].entity = e;
-		t[i].begin = i == first;
-	}
-	return first;
+	export_loss(x->out, x->article->id, e->id, "overlap",
+	    "%s shares the token '%.*s' with annotation %" PRIu64
+	    " (%s), which was kept",
+	    export_flat_label(w->flat, e),
+	    (int)text_clip(text + ts, te - ts, CONLL_QUOTE_MAX), text + ts,
+	    w->cur->id, export_flat_label(w->flat, w->cur));
 }
 
-static void
-conll_write(struct export_ctx *x, const struct conll_token *t, size_t nt,
-    const size_t *sb, size_t ns)
+/*
+ * The tag of token [ts, te): the entity in hand goes on (I-) while the token
+ * starts inside it; the entities whose first token this is are placed (the
+ * first that finds the token free takes it, B-), or lost.  Returns the
+ * entity and sets *begin, or NULL for O.
+ */
+static const struct export_flat_entity *
+conll_tag(struct conll_walk *w, size_t ts, size_t te, bool *begin)
 {
-	const char *text = x->article->text;
-	struct export_out *o = x->out;
-	size_t si = 1;
-	bool any = false;
+	const struct export_flat *f = w->flat;
+	const struct export_flat_entity *e;
+	bool taken = false;
 
-	export_puts(o, "-DOCSTART- -X- -X- O\n\n");
-	for (size_t i = 0; i < nt; i++) {
-		bool crossed = si < ns && t[i].start >= sb[si];
-		while (si < ns && sb[si] <= t[i].start)
-			si++;
-		if (crossed && any && !(t[i].entity != NULL && !t[i].begin)) {
-			export_puts(o, "\n");
-			any = false;
+	*begin = false;
+	if (w->cur != NULL && ts < w->cur->end) {
+		w->cur_to = te;
+		taken = true;
+	} else if (w->cur != NULL)
+		conll_finish(w);
+	while (w->ei < f->n && f->e[w->ei].start < te) {
+		e = &f->e[w->ei++];
+		if (taken || ts >= e->end) {
+			conll_lose(w, e, ts, te);
+			continue;
 		}
-		export_write(o, text + t[i].start, t[i].end - t[i].start);
-		if (t[i].entity == NULL)
-			export_puts(o, " _ _ O\n");
-		else
-			export_printf(o, " _ _ %s-%s\n", t[i].begin ? "B" : "I",
-			    t[i].entity->label);
-		any = true;
+		w->cur = e;
+		w->cur_from = ts;
+		w->cur_to = te;
+		taken = *begin = true;
 	}
-	if (any)
-		export_puts(o, "\n");
+	return taken ? w->cur : NULL;
 }
 
 static void
-conll_article(struct export_ctx *x, Gloss__V1__Annotation *const *a, size_t n)
+conll_token(struct conll_walk *w, size_t ts, size_t te)
 {
-	struct export_entity *e;
-	struct conll_token *t;
-	size_t k = export_flat_entities(x, "conll", a, n, &e), nt, ns, from = 0;
-	size_t *sb;
+	struct export_out *o = w->x->out;
+	const struct export_flat_entity *e;
+	bool begin, crossed = ts >= w->next_sb;
 
-	nt = conll_tokens(x, &t);
-	if (x->out->oom)
-		return;
-	for (size_t i = 0; i < k; i++)
-		from = conll_tag(x, t, nt, from, &e[i]);
-	ns = export_breaks(x->article->text, x->text_len, x->article->language,
-	    false, &sb, NULL);
-	if (ns == 0) {
-		x->out->oom = x->out->full = true;
-		return;
+	e = conll_tag(w, ts, te, &begin);
+	while (w->next_sb <= ts)
+		w->next_sb = export_breaks_next(&w->sents);
+	/* A sentence never breaks inside an entity. */
+	if (crossed && w->any && (e == NULL || begin)) {
+		export_puts(o, "\n");
+		w->any = false;
 	}
-	conll_write(x, t, nt, sb, ns);
-	free(sb);
+	export_write(o, w->x->article->text + ts, te - ts);
+	if (e == NULL)
+		export_puts(o, " _ _ O\n");
+	else
+		export_printf(o, " _ _ %s-%s\n", begin ? "B" : "I",
+		    export_flat_label(w->flat, e));
+	w->any = true;
+}
+
+/* The article's tokens, one a line, as the word iterator finds them. */
+static void
+conll_walk(struct conll_walk *w, struct export_breaks *words)
+{
+	const char *text = w->x->article->text;
+	size_t prev = 0, b;
+
+	w->next_sb = export_breaks_next(&w->sents);
+	while ((b = export_breaks_next(words)) != EXPORT_BREAKS_END &&
+	       !export_done(w->x->out)) {
+		if (!conll_blank(text, prev, b))
+			conll_token(w, prev, b);
+		prev = b;
+	}
+	if (w->cur != NULL)
+		conll_finish(w);
+	/* Entities past the last token (in trailing white space). */
+	while (w->ei < w->flat->n) {
+		b = w->x->text_len;
+		conll_lose(w, &w->flat->e[w->ei++], b, b);
+	}
+}
+
+static void
+conll_article(struct export_ctx *x)
+{
+	struct conll_walk w = { .x = x, .flat = x->state };
+	struct export_breaks words;
+	bool ok;
+
+	if (w.flat == NULL)
+		return;
+	export_flat_resolve(x, w.flat);
+	ok = export_breaks_open(&words, x->article->text, x->text_len,
+	         x->article->language, true) &&
+	     export_breaks_open(&w.sents, x->article->text, x->text_len,
+	         x->article->language, false);
+	export_puts(x->out, "-DOCSTART- -X- -X- O\n\n");
+	if (ok)
+		conll_walk(&w, &words);
+	else
+		x->out->oom = x->out->full = true;
+	if (w.any)
+		export_puts(x->out, "\n");
+	export_breaks_close(&words);
+	export_breaks_close(&w.sents);
 }
 
 const struct export_format export_conll = {
 	.name = "conll",
 	.flags = EXPORT_WHOLE,
+	.open = conll_open,
+	.gather = conll_gather,
 	.article_whole = conll_article,
+	.close = conll_close,
 };

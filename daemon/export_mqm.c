@@ -6,7 +6,8 @@
  * span touches, the span marked <v>...</v>; source is the sentence(s) of the
  * source article that the note's source span touches (marked instead of the
  * target for omissions and source errors, as WMT does).  TABs and line
- * breaks inside fields become spaces.
+ * breaks inside fields become spaces.  An article costs 4 bytes a sentence
+ * (where each starts, for the segment numbers) while it is written.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -15,10 +16,11 @@
 
 #include "export.h"
 
-/* The sentence boundaries of the article in hand. */
+/* The sentence boundaries of the article in hand: sb[0] = 0, ...,
+ * sb[ns - 1] = its length. */
 struct mqm_state {
-	size_t *sb;
-	size_t ns;
+	uint32_t *sb;
+	size_t ns, max;
 };
 
 static const struct {
@@ -73,6 +75,21 @@ mqm_prologue(struct export_ctx *x, Gloss__V1__LabelSet **sets, size_t n)
 	                    "\tcategory\tseverity\tcomment\n");
 }
 
+static bool
+mqm_push(struct mqm_state *st, size_t at)
+{
+	uint32_t *grown;
+
+	if (st->ns == st->max) {
+		st->max = st->max ? 2 * st->max : 256;
+		if ((grown = realloc(st->sb, st->max * sizeof(*grown))) == NULL)
+			return false;
+		st->sb = grown;
+	}
+	st->sb[st->ns++] = (uint32_t)at;
+	return true;
+}
+
 static void
 mqm_open(struct export_ctx *x)
 {
@@ -82,13 +99,35 @@ mqm_open(struct export_ctx *x)
 		x->out->oom = x->out->full = true;
 		return;
 	}
-	st->ns = export_breaks(x->article->text, x->text_len,
-	    x->article->language, false, &st->sb, NULL);
-	if (st->ns == 0)
-		x->out->oom = x->out->full = true;
+	memset(st, 0, sizeof(*st));
 	x->state = st;
 }
 
+/* The article's sentences, found when first needed: a page that writes no
+ * note of the article and does not complete it never walks its text. */
+static bool
+mqm_sentences(struct export_ctx *x, struct mqm_state *st)
+{
+	struct export_breaks b;
+	size_t at;
+	bool ok;
+
+	if (st->ns > 0)
+		return true;
+	ok = export_breaks_open(&b, x->article->text, x->text_len,
+	         x->article->language, false) &&
+	     mqm_push(st, 0);
+	while (ok && (at = export_breaks_next(&b)) != EXPORT_BREAKS_END)
+		ok = mqm_push(st, at);
+	export_breaks_close(&b);
+	if (!ok) {
+		st->ns = 0;
+		x->out->oom = x->out->full = true;
+	}
+	return ok;
+}
+
+/* The segments of a complete article count in the seg_id of the next. */
 static void
 mqm_close(struct export_ctx *x)
 {
@@ -96,13 +135,14 @@ mqm_close(struct export_ctx *x)
 
 	if (st == NULL)
 		return;
-	x->counter += st->ns > 0 ? st->ns - 1 : 0;
+	if (x->complete && mqm_sentences(x, st))
+		x->counter += st->ns - 1;
 	free(st->sb);
 }
 
 /* The sentence that holds byte `at` (0-based), of boundaries sb[0..ns). */
 static size_t
-mqm_sentence(const size_t *sb, size_t ns, size_t at)
+mqm_sentence(const uint32_t *sb, size_t ns, size_t at)
 {
 	size_t lo = 0, hi = ns - 1;
 
@@ -120,24 +160,15 @@ mqm_sentence(const size_t *sb, size_t ns, size_t at)
 static void
 mqm_field(struct export_ctx *x, const char *text, size_t from, size_t to)
 {
-	char *t = export_one_line(x->call, text + from, to - from);
-
-	if (t == NULL) {
-		x->out->oom = x->out->full = true;
-		return;
-	}
-	export_write(x->out, t, to - from);
+	export_write_line(x->out, text + from, to - from);
 }
 
-/* The segment of text around spans sp[0..n), marked if `mark`. */
+/* The segment text[from..to) around spans sp[0..n), marked if `mark`. */
 static void
-mqm_segment(struct export_ctx *x, const char *text, size_t len,
-    const size_t *sb, size_t ns, Gloss__V1__Span *const *sp, size_t n,
-    bool mark)
+mqm_segment(struct export_ctx *x, const char *text, size_t from, size_t to,
+    Gloss__V1__Span *const *sp, size_t n, bool mark)
 {
-	size_t from = sb[mqm_sentence(sb, ns, sp[0]->start)];
-	size_t last = mqm_sentence(sb, ns, sp[n - 1]->end - 1);
-	size_t to = last + 1 < ns ? sb[last + 1] : len, at = from;
+	size_t at = from;
 
 	/* Trailing white space of the sentence is no part of it. */
 	while (to > sp[n - 1]->end && strchr(" \t\r\n", text[to - 1]) != NULL)
@@ -152,6 +183,20 @@ mqm_segment(struct export_ctx *x, const char *text, size_t len,
 	mqm_field(x, text, at, to);
 }
 
+/* The target column: the sentence(s) of the article that the spans touch. */
+static void
+mqm_target(struct export_ctx *x, const struct mqm_state *st,
+    const Gloss__V1__Annotation *a, bool mark)
+{
+	size_t first = mqm_sentence(st->sb, st->ns, a->spans[0]->start);
+	size_t last =
+	    mqm_sentence(st->sb, st->ns, a->spans[a->n_spans - 1]->end - 1);
+
+	mqm_segment(x, x->article->text, st->sb[first],
+	    last + 1 < st->ns ? st->sb[last + 1] : x->text_len, a->spans,
+	    a->n_spans, mark);
+}
+
 static void
 mqm_comment(struct export_ctx *x, const Gloss__V1__TranslationNote *t)
 {
@@ -164,25 +209,31 @@ mqm_comment(struct export_ctx *x, const Gloss__V1__TranslationNote *t)
 	}
 }
 
-/* The source column: the source sentence(s) of the note's source span. */
+/* The source column: the source sentence(s) of the note's source span,
+ * found by the sentence iterator around it (not walked from the start). */
 static void
 mqm_source(struct export_ctx *x, const Gloss__V1__Annotation *a, bool mark)
 {
 	const Gloss__V1__TranslationNote *t = a->translation_note;
 	const Gloss__V1__Article *src = x->source;
-	size_t *sb, ns;
+	const Gloss__V1__Span *sp = t->source_span;
+	struct export_breaks b;
+	size_t from, to, n;
 
-	if (t->source_span == NULL || src == NULL)
+	if (sp == NULL || src == NULL)
 		return;
-	ns = export_breaks(src->text, strlen(src->text), src->language, false,
-	    &sb, NULL);
-	if (ns == 0) {
+	n = strlen(src->text);
+	if (sp->end > n || sp->start >= sp->end)
+		return;
+	if (!export_breaks_open(&b, src->text, n, src->language, false)) {
+		export_breaks_close(&b);
 		x->out->oom = x->out->full = true;
 		return;
 	}
-	mqm_segment(x, src->text, strlen(src->text), sb, ns,
+	export_breaks_around(&b, sp->start, sp->end, &from, &to);
+	export_breaks_close(&b);
+	mqm_segment(x, src->text, from, to,
 	    (Gloss__V1__Span *const *)&t->source_span, 1, mark);
-	free(sb);
 }
 
 static const char *
@@ -209,7 +260,7 @@ mqm_annotation(struct export_ctx *x, const Gloss__V1__Annotation *a)
 		    export_kind_name(a->kind));
 		return;
 	}
-	if (st == NULL || st->ns == 0)
+	if (st == NULL || !mqm_sentences(x, st))
 		return;
 	t = a->translation_note;
 	on_source = t->source_span != NULL && x->source != NULL &&
@@ -221,6 +272,7 @@ mqm_annotation(struct export_ctx *x, const Gloss__V1__Annotation *a)
 		    "ranges in one row",
 		    a->n_spans, a->n_spans);
 	seg = mqm_sentence(st->sb, st->ns, a->spans[0]->start);
+	x->written++;
 	mqm_field(x, mqm_system(x->article), 0, strlen(mqm_system(x->article)));
 	export_printf(x->out, "\t%s\t%zu\t%" PRIu64 "\t", t->source_article_id,
 	    seg + 1, x->counter + seg + 1);
@@ -228,8 +280,7 @@ mqm_annotation(struct export_ctx *x, const Gloss__V1__Annotation *a)
 	export_puts(x->out, "\t");
 	mqm_source(x, a, on_source);
 	export_puts(x->out, "\t");
-	mqm_segment(x, x->article->text, x->text_len, st->sb, st->ns, a->spans,
-	    a->n_spans, !on_source);
+	mqm_target(x, st, a, !on_source);
 	export_printf(x->out, "\t%s\t%s\t",
 	    export_mqm_category(x->call, t->category),
 	    export_mqm_severity(x->call, t->severity));

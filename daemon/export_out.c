@@ -11,9 +11,11 @@
 #include <time.h>
 
 #include "export.h"
+#include "text.h"
 
-#define EXPORT_CHUNK_COST 24 /* packed bytes of a chunk besides path, data */
-#define EXPORT_LOSS_COST  32 /* of a loss besides its strings */
+#define EXPORT_CHUNK_COST 24  /* packed bytes of a chunk besides path, data */
+#define EXPORT_LOSS_COST  32  /* of a loss besides its strings */
+#define EXPORT_DETAIL_MAX 400 /* bytes of a loss's detail */
 
 /* Grows an arena array of pointers to at least n + 1 slots. */
 static bool
@@ -33,12 +35,23 @@ export_grow(struct call *c, void ***arr, size_t n, size_t *max)
 }
 
 void
-export_piece(struct export_out *o, const char *path, size_t skip)
+export_piece(struct export_out *o, const char *path, size_t skip,
+    size_t loss_skip)
 {
 	o->path = path;
 	o->piece_pos = 0;
 	o->skip = skip;
-	o->quiet = skip > 0;
+	o->loss_pos = 0;
+	o->loss_skip = loss_skip;
+}
+
+/* The page is full: the next one takes the piece up from here. */
+static void
+export_fill(struct export_out *o)
+{
+	o->full = true;
+	o->cut = o->piece_pos;
+	o->loss_cut = o->loss_pos;
 }
 
 /* The chunk the current path writes into, made if need be; NULL when the
@@ -56,9 +69,9 @@ export_chunk(struct export_out *o)
 			return ch;
 	}
 	cost = EXPORT_CHUNK_COST + strlen(o->path);
-	if (o->len + cost > o->cap) {
-		o->full = true;
-		o->cut = o->piece_pos;
+	if (o->len + cost > o->cap ||
+	    o->len + o->loss_bytes + cost > o->total) {
+		export_fill(o);
 		return NULL;
 	}
 	if (!export_grow(o->call, (void ***)&o->chunks, o->n_chunks,
@@ -68,9 +81,15 @@ export_chunk(struct export_out *o)
 		return NULL;
 	}
 	gloss__v1__export_chunk__init(ch);
-	ch->path = call_str(o->path);
+	/* o->path may live in the scratch, which outlives no piece. */
+	if ((ch->path = call_strndup(o->call, o->path, strlen(o->path))) ==
+	    NULL) {
+		o->oom = o->full = true;
+		return NULL;
+	}
 	ch->data.data = (uint8_t *)o->buf + o->len;
 	o->cap -= cost; /* the chunk's own bytes in the reply */
+	o->total -= cost;
 	o->chunks[o->n_chunks++] = ch;
 	return ch;
 }
@@ -95,14 +114,14 @@ export_write(struct export_out *o, const void *p, size_t n)
 	if ((ch = export_chunk(o)) == NULL)
 		return;
 	k = o->cap - o->len < n ? o->cap - o->len : n;
+	if (o->total - o->len - o->loss_bytes < k)
+		k = o->total - o->len - o->loss_bytes;
 	memcpy(o->buf + o->len, s, k);
 	o->len += k;
 	ch->data.len += k;
 	o->piece_pos += k;
-	if (k < n) {
-		o->full = true;
-		o->cut = o->piece_pos;
-	}
+	if (k < n)
+		export_fill(o);
 }
 
 void
@@ -130,8 +149,10 @@ export_printf(struct export_out *o, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
+	/* A long one is made on the heap and freed: not in the arena, which
+	 * holds the page. */
 	if ((size_t)n >= sizeof(small)) {
-		if ((buf = call_alloc(o->call, (size_t)n + 1)) == NULL) {
+		if ((buf = malloc((size_t)n + 1)) == NULL) {
 			o->oom = o->full = true;
 			return;
 		}
@@ -140,6 +161,29 @@ export_printf(struct export_out *o, const char *fmt, ...)
 		va_end(ap);
 	}
 	export_write(o, buf, (size_t)n);
+	if (buf != small)
+		free(buf);
+}
+
+void
+export_write_line(struct export_out *o, const char *s, size_t n)
+{
+	size_t run = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			continue;
+		export_write(o, s + run, i - run);
+		export_write(o, " ", 1);
+		run = i + 1;
+	}
+	export_write(o, s + run, n - run);
+}
+
+bool
+export_done(const struct export_out *o)
+{
+	return o->full || o->oom;
 }
 
 void
@@ -179,37 +223,60 @@ export_json_string(struct export_out *o, const char *s, size_t n)
 	export_write(o, "\"", 1);
 }
 
+/* The loss record, in the arena; NULL when out of memory. */
+static Gloss__V1__ExportLoss *
+export_loss_new(struct export_out *o, const char *article_id,
+    uint64_t annotation_id, const char *reason, const char *detail)
+{
+	Gloss__V1__ExportLoss *l;
+
+	if (!export_grow(o->call, (void ***)&o->losses, o->n_losses,
+	        &o->max_losses) ||
+	    (l = call_alloc(o->call, sizeof(*l))) == NULL)
+		return NULL;
+	gloss__v1__export_loss__init(l);
+	l->annotation_id = annotation_id;
+	l->reason = call_str(reason);
+	if ((l->detail = call_strndup(o->call, detail, strlen(detail))) ==
+	        NULL ||
+	    (l->article_id = call_strndup(o->call, article_id,
+	         strlen(article_id))) == NULL)
+		return NULL;
+	return l;
+}
+
 void
 export_loss(struct export_out *o, const char *article_id,
     uint64_t annotation_id, const char *reason, const char *fmt, ...)
 {
 	Gloss__V1__ExportLoss *l;
-	char detail[400], *d, *id;
-	size_t cost;
+	char detail[1024];
+	size_t cost, n;
 	va_list ap;
 
-	if (o->quiet)
+	if (o->full)
+		return; /* the next page makes it again */
+	if (o->loss_pos < o->loss_skip) {
+		o->loss_pos++;
 		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	cost = EXPORT_LOSS_COST + strlen(article_id) + strlen(reason) +
-	       strlen(detail);
-	if (o->loss_bytes + cost > o->loss_budget ||
-	    !export_grow(o->call, (void ***)&o->losses, o->n_losses,
-	        &o->max_losses) ||
-	    (l = call_alloc(o->call, sizeof(*l))) == NULL ||
-	    (d = call_strndup(o->call, detail, strlen(detail))) == NULL ||
-	    (id = call_strndup(o->call, article_id, strlen(article_id))) ==
-	        NULL) {
+	/* A detail is a sentence: cut on a character, as messages are. */
+	n = text_clip(detail, strlen(detail), EXPORT_DETAIL_MAX);
+	detail[n] = '\0';
+	cost = EXPORT_LOSS_COST + strlen(article_id) + strlen(reason) + n;
+	if (o->len + o->loss_bytes + cost > o->total) {
+		export_fill(o);
+		return;
+	}
+	o->loss_pos++;
+	if ((l = export_loss_new(o, article_id, annotation_id, reason,
+	         detail)) == NULL) {
 		o->losses_unlisted++;
 		return;
 	}
-	gloss__v1__export_loss__init(l);
-	l->article_id = id;
-	l->annotation_id = annotation_id;
-	l->reason = call_str(reason);
-	l->detail = d;
 	o->losses[o->n_losses++] = l;
 	o->loss_bytes += cost;
 }
@@ -222,19 +289,6 @@ export_chars(const char *text, size_t n, size_t byte)
 	for (size_t i = 0; i < byte && i < n; i++)
 		chars += ((unsigned char)text[i] & 0xc0) != 0x80;
 	return chars;
-}
-
-char *
-export_one_line(struct call *c, const char *s, size_t n)
-{
-	char *t = call_strndup(c, s, n);
-
-	if (t == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (t[i] == '\t' || t[i] == '\n' || t[i] == '\r')
-			t[i] = ' ';
-	return t;
 }
 
 const char *
@@ -284,81 +338,4 @@ export_kind_name(Gloss__V1__Kind kind)
 	default:
 		return "an annotation";
 	}
-}
-
-static int
-export_entity_cmp(const void *x, const void *y)
-{
-	const struct export_entity *a = x, *b = y;
-
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	if (a->end != b->end) /* the longer first */
-		return a->end > b->end ? -1 : 1;
-	return a->id < b->id ? -1 : a->id > b->id;
-}
-
-/* The single-span entities of a[0..n), unsorted; the rest are losses. */
-static size_t
-export_flat_candidates(struct export_ctx *x, const char *format,
-    Gloss__V1__Annotation *const *a, size_t n, struct export_entity *e)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (a[i]->body_case != GLOSS__V1__ANNOTATION__BODY_ENTITY) {
-			export_loss(x->out, a[i]->article_id, a[i]->id, "kind",
-			    "%s carries entities only; this is %s", format,
-			    export_kind_name(a[i]->kind));
-			continue;
-		}
-		if (a[i]->n_spans != 1) {
-			export_loss(x->out, a[i]->article_id, a[i]->id,
-			    "discontinuous",
-			    "%s has no discontinuous entities; %s '%s' has %zu "
-			    "parts",
-			    format, a[i]->entity->label, a[i]->spans[0]->exact,
-			    a[i]->n_spans);
-			continue;
-		}
-		e[k].start = a[i]->spans[0]->start;
-		e[k].end = a[i]->spans[0]->end;
-		e[k].label = a[i]->entity->label;
-		e[k].id = a[i]->id;
-		k++;
-	}
-	return k;
-}
-
-size_t
-export_flat_entities(struct export_ctx *x, const char *format,
-    Gloss__V1__Annotation *const *a, size_t n, struct export_entity **out)
-{
-	struct export_entity *e = call_alloc(x->call, (n + 1) * sizeof(*e));
-	size_t k, kept = 0;
-
-	if (e == NULL) {
-		x->out->oom = x->out->full = true;
-		return 0;
-	}
-	k = export_flat_candidates(x, format, a, n, e);
-	qsort(e, k, sizeof(*e), export_entity_cmp);
-	for (size_t i = 0; i < k; i++) {
-		if (kept > 0 && e[i].start < e[kept - 1].end) {
-			export_loss(x->out, x->article->id, e[i].id, "overlap",
-			    "%s has no overlapping entities; %s at chars "
-			    "%zu-%zu overlaps annotation %" PRIu64
-			    " (%s), which was kept",
-			    format, e[i].label,
-			    export_chars(x->article->text, x->text_len,
-			        e[i].start),
-			    export_chars(x->article->text, x->text_len,
-			        e[i].end),
-			    e[kept - 1].id, e[kept - 1].label);
-			continue;
-		}
-		e[kept++] = e[i];
-	}
-	*out = e;
-	return kept;
 }

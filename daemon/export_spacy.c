@@ -3,39 +3,78 @@
  * entity annotations: {"text": ..., "entities": [[start, end, label], ...]}
  * with code-point offsets (Python str indices), and a "meta" object naming
  * the article.  Entities only, one span each, none overlapping: the rest is
- * listed as lost.
+ * listed as lost.  The text is escaped as it is written and the entities
+ * (export_flat, 24 bytes each) are counted onwards in one pass, so nothing
+ * grows with the length of the text.
  */
 #include <string.h>
 
 #include "export.h"
 
 static void
-spacy_article(struct export_ctx *x, Gloss__V1__Annotation *const *a, size_t n)
+spacy_open(struct export_ctx *x)
+{
+	struct export_flat *f = call_alloc(x->call, sizeof(*f));
+
+	if (f == NULL) {
+		x->out->oom = x->out->full = true;
+		return;
+	}
+	export_flat_init(f, "spacy");
+	x->state = f;
+}
+
+static void
+spacy_gather(struct export_ctx *x, const Gloss__V1__Annotation *a)
+{
+	if (x->state != NULL)
+		export_flat_add(x, x->state, a);
+}
+
+static void
+spacy_close(struct export_ctx *x)
+{
+	if (x->state != NULL)
+		export_flat_fini(x->state);
+}
+
+/* The entities, in text order: code points are counted onwards. */
+static void
+spacy_entities(struct export_ctx *x, const struct export_flat *f)
+{
+	const char *text = x->article->text;
+	struct export_out *o = x->out;
+	size_t chars = 0, byte = 0, start, end;
+
+	for (size_t i = 0; i < f->n && !export_done(o); i++) {
+		const struct export_flat_entity *e = &f->e[i];
+		chars +=
+		    export_chars(text + byte, e->start - byte, e->start - byte);
+		byte = e->start;
+		start = chars;
+		end = start + export_chars(text + e->start, e->end - e->start,
+		                  e->end - e->start);
+		export_printf(o, "%s[%zu,%zu,", i > 0 ? "," : "", start, end);
+		export_json_string(o, export_flat_label(f, e),
+		    strlen(export_flat_label(f, e)));
+		export_puts(o, "]");
+		x->written++;
+	}
+}
+
+static void
+spacy_article(struct export_ctx *x)
 {
 	const Gloss__V1__Article *art = x->article;
 	struct export_out *o = x->out;
-	struct export_entity *e;
-	size_t k = export_flat_entities(x, "spacy", a, n, &e), chars = 0,
-	       byte = 0;
 
+	if (x->state == NULL)
+		return;
+	export_flat_resolve(x, x->state);
 	export_puts(o, "{\"text\":");
 	export_json_string(o, art->text, x->text_len);
 	export_puts(o, ",\"entities\":[");
-	for (size_t i = 0; i < k; i++) {
-		/* Entities are in text order: count code points onwards. */
-		size_t start, end;
-		chars += export_chars(art->text + byte, x->text_len - byte,
-		    e[i].start - byte);
-		start = chars;
-		end = start + export_chars(art->text + e[i].start,
-		                  x->text_len - e[i].start,
-		                  e[i].end - e[i].start);
-		chars = start;
-		byte = e[i].start;
-		export_printf(o, "%s[%zu,%zu,", i > 0 ? "," : "", start, end);
-		export_json_string(o, e[i].label, strlen(e[i].label));
-		export_puts(o, "]");
-	}
+	spacy_entities(x, x->state);
 	export_puts(o, "],\"meta\":{\"article_id\":");
 	export_json_string(o, art->id, strlen(art->id));
 	export_puts(o, ",\"language\":");
@@ -46,5 +85,8 @@ spacy_article(struct export_ctx *x, Gloss__V1__Annotation *const *a, size_t n)
 const struct export_format export_spacy = {
 	.name = "spacy",
 	.flags = EXPORT_WHOLE,
+	.open = spacy_open,
+	.gather = spacy_gather,
 	.article_whole = spacy_article,
+	.close = spacy_close,
 };

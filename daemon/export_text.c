@@ -1,7 +1,9 @@
 /*
  * export_text: word and sentence boundaries (UAX #29) by ICU's break
  * iterators, run straight over the UTF-8 text (utext_openUTF8), so that
- * boundaries come back as byte offsets.  Pure; ICU allocates with malloc.
+ * boundaries come back as byte offsets.  A walk yields one boundary at a
+ * time and keeps no array, so an article of any size costs the iterator's
+ * own few KiB.  Pure; ICU allocates with malloc.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,72 +26,72 @@ export_locale(const char *language, char *out, size_t size)
 		out[0] = '\0';
 }
 
-static bool
-export_push(size_t **arr, int **status, size_t *n, size_t *max, size_t at,
-    int rule)
+bool
+export_breaks_open(struct export_breaks *b, const char *text, size_t n,
+    const char *language, bool words)
 {
-	size_t *grown;
-	int *sgrown;
+	UErrorCode st = U_ZERO_ERROR;
+	char locale[64];
 
-	if (*n == *max) {
-		*max = *max ? 2 * *max : 256;
-		if ((grown = realloc(*arr, *max * sizeof(*grown))) == NULL)
-			return false;
-		*arr = grown;
-		if (status != NULL) {
-			sgrown = realloc(*status, *max * sizeof(*sgrown));
-			if (sgrown == NULL)
-				return false;
-			*status = sgrown;
-		}
-	}
-	(*arr)[*n] = at;
-	if (status != NULL)
-		(*status)[*n] = rule;
-	(*n)++;
-	return true;
+	memset(b, 0, sizeof(*b));
+	b->n = n;
+	export_locale(language, locale, sizeof(locale));
+	b->ut = utext_openUTF8(NULL, text, (int64_t)n, &st);
+	b->bi =
+	    ubrk_open(words ? UBRK_WORD : UBRK_SENTENCE, locale, NULL, 0, &st);
+	if (U_SUCCESS(st))
+		ubrk_setUText(b->bi, b->ut, &st);
+	if (U_SUCCESS(st))
+		(void)ubrk_first(b->bi);
+	b->done = U_FAILURE(st);
+	return U_SUCCESS(st);
 }
 
 size_t
-export_breaks(const char *text, size_t n, const char *language, bool words,
-    size_t **out, int **status)
+export_breaks_next(struct export_breaks *b)
 {
-	UErrorCode st = U_ZERO_ERROR;
-	UText *ut = NULL;
-	UBreakIterator *bi = NULL;
-	char locale[64];
-	size_t count = 0, max = 0;
-	bool ok = true;
+	int32_t at;
 
-	*out = NULL;
-	if (status != NULL)
-		*status = NULL;
-	export_locale(language, locale, sizeof(locale));
-	ut = utext_openUTF8(NULL, text, (int64_t)n, &st);
-	bi = ubrk_open(words ? UBRK_WORD : UBRK_SENTENCE, locale, NULL, 0, &st);
-	if (U_SUCCESS(st))
-		ubrk_setUText(bi, ut, &st);
-	if (U_FAILURE(st))
-		ok = false;
-	for (int32_t b = ok ? ubrk_first(bi) : UBRK_DONE; b != UBRK_DONE;
-	     b = ubrk_next(bi))
-		if (!(ok = export_push(out, status, &count, &max, (size_t)b,
-		          ubrk_getRuleStatus(bi))))
-			break;
-	if (bi != NULL)
-		ubrk_close(bi);
-	if (ut != NULL)
-		utext_close(ut);
-	if (ok && (count == 0 || (*out)[count - 1] != n))
-		ok = export_push(out, status, &count, &max, n, 0);
-	if (!ok) {
-		free(*out);
-		*out = NULL;
-		if (status != NULL) {
-			free(*status);
-			*status = NULL;
-		}
-		return 0;
+	if (b->done)
+		return EXPORT_BREAKS_END;
+	at = ubrk_next(b->bi);
+	/* ICU ends at n; should it not, n is the last boundary anyway. */
+	if (at == UBRK_DONE || (size_t)at >= b->n) {
+		b->done = true;
+		return b->n;
 	}
-	return count;
+	return (size_t)at;
+}
+
+void
+export_breaks_around(struct export_breaks *b, size_t start, size_t end,
+    size_t *from, size_t *to)
+{
+	int32_t at;
+
+	*from = 0;
+	*to = b->n;
+	b->done = true;
+	if (b->bi == NULL)
+		return;
+	if (!ubrk_isBoundary(b->bi, (int32_t)start) &&
+	    (at = ubrk_preceding(b->bi, (int32_t)start)) != UBRK_DONE)
+		start = (size_t)at;
+	*from = start;
+	if (!ubrk_isBoundary(b->bi, (int32_t)end) &&
+	    (at = ubrk_following(b->bi, (int32_t)end)) != UBRK_DONE)
+		end = (size_t)at;
+	*to = end < b->n ? end : b->n;
+}
+
+void
+export_breaks_close(struct export_breaks *b)
+{
+	if (b->bi != NULL)
+		ubrk_close(b->bi);
+	if (b->ut != NULL)
+		utext_close(b->ut);
+	b->bi = NULL;
+	b->ut = NULL;
+	b->done = true;
 }

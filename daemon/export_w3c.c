@@ -197,26 +197,20 @@ static void
 w3c_agent(struct export_ctx *x, const char *key, const char *name)
 {
 	struct export_out *o = x->out;
-	size_t n = strlen(name);
-	char *iri = call_alloc(x->call, 3 * n + 1), *p = iri;
+	size_t n = strlen(name), run = 0;
 
-	if (iri == NULL) {
-		o->oom = o->full = true;
-		return;
-	}
+	export_printf(o, ",\"%s\":{\"id\":\"urn:gloss:user:", key);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)name[i];
 		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 		    (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL)
-			*p++ = (char)ch;
-		else
-			p += sprintf(p, "%%%02X", ch);
+			continue;
+		export_write(o, name + run, i - run);
+		export_printf(o, "%%%02X", ch);
+		run = i + 1;
 	}
-	*p = '\0';
-	export_printf(o,
-	    ",\"%s\":{\"id\":\"urn:gloss:user:%s\",\"type\":"
-	    "\"Person\",",
-	    key, iri);
+	export_write(o, name + run, n - run);
+	export_puts(o, "\",\"type\":\"Person\",");
 	w3c_key(o, "nickname", name);
 	export_puts(o, "}");
 }
@@ -260,6 +254,7 @@ w3c_annotation(struct export_ctx *x, const Gloss__V1__Annotation *a)
 	w3c_body(x, a);
 	w3c_target(x, a);
 	export_puts(o, "}\n");
+	x->written++;
 }
 
 const struct export_format export_w3c = {

@@ -21,7 +21,7 @@ sink_init(struct call *c, struct export_out *o, size_t cap)
 	memset(o, 0, sizeof(*o));
 	o->call = c;
 	o->cap = cap;
-	o->loss_budget = 4096;
+	o->total = cap + 4096;
 	o->path = "";
 	o->buf = call_alloc(c, cap);
 	assert_non_null(o->buf);
@@ -47,7 +47,7 @@ test_sink_cuts_and_resumes(void **state)
 {
 	static const char piece[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 	char got[256], page[256];
-	size_t n = 0, skip = 0;
+	size_t n = 0, skip = 0, lskip = 0;
 	struct call c;
 	struct export_out o;
 
@@ -55,7 +55,7 @@ test_sink_cuts_and_resumes(void **state)
 	for (int pages = 0; pages < 20; pages++) {
 		call_init(&c, &env, 1 << 20);
 		sink_init(&c, &o, 24 + 10); /* a chunk's cost + 10 bytes */
-		export_piece(&o, "", skip);
+		export_piece(&o, "", skip, lskip);
 		export_loss(&o, "a", 1, "test", "listed once");
 		for (size_t i = 0; i < sizeof(piece) - 1; i += 5)
 			export_write(&o, piece + i,
@@ -65,12 +65,53 @@ test_sink_cuts_and_resumes(void **state)
 		memcpy(got + n, page, sink_data(&o, page));
 		n += sink_data(&o, page);
 		skip = o.full ? o.cut : 0;
+		lskip = o.full ? o.loss_cut : 0;
 		call_fini(&c);
 		if (skip == 0)
 			break;
 	}
 	assert_int_equal(n, sizeof(piece) - 1);
 	assert_memory_equal(got, piece, n);
+}
+
+/* A piece with more losses than a page can list goes on over pages: each
+ * loss is listed once, in order, and the data comes out whole. */
+static void
+test_sink_losses_resume(void **state)
+{
+	char got[64], page[64], want[64];
+	size_t n = 0, skip = 0, lskip = 0, listed = 0;
+	int pages;
+	struct call c;
+	struct export_out o;
+
+	(void)state;
+	for (pages = 0; pages < 40; pages++) {
+		call_init(&c, &env, 1 << 20);
+		sink_init(&c, &o, 4096);
+		/* A chunk, 20 bytes of data, three losses of 44 bytes. */
+		o.total = 24 + 20 + 3 * (32 + 1 + 4 + 7);
+		export_piece(&o, "", skip, lskip);
+		for (int i = 0; i < 20 && !export_done(&o); i++) {
+			export_write(&o, "abcdefghijklmnopqrst" + i, 1);
+			export_loss(&o, "a", (uint64_t)i, "test", "loss %02d",
+			    i);
+		}
+		for (size_t i = 0; i < o.n_losses; i++, listed++)
+			assert_int_equal(o.losses[i]->annotation_id, listed);
+		memcpy(got + n, page, sink_data(&o, page));
+		n += sink_data(&o, page);
+		skip = o.full ? o.cut : 0;
+		lskip = o.full ? o.loss_cut : 0;
+		call_fini(&c);
+		if (!o.full)
+			break;
+	}
+	assert_int_equal(listed, 20);
+	assert_true(pages >= 6);
+	memcpy(want, "abcdefghijklmnopqrst", 20);
+	assert_int_equal(n, 20);
+	assert_memory_equal(got, want, 20);
 }
 
 static void
@@ -82,7 +123,7 @@ test_sink_paths_make_chunks(void **state)
 	(void)state;
 	call_init(&c, &env, 1 << 20);
 	sink_init(&c, &o, 4096);
-	export_piece(&o, "", 0);
+	export_piece(&o, "", 0, 0);
 	o.path = "a.txt";
 	export_puts(&o, "text");
 	o.path = "a.ann";
@@ -133,7 +174,7 @@ test_json_round_trip(void **state)
 	rec.record_case = GLOSS__V1__EXPORT_RECORD__RECORD_ARTICLE;
 	rec.article = &a;
 	sink_init(&c, &o, 4096);
-	export_piece(&o, "", 0);
+	export_piece(&o, "", 0, 0);
 	export_json_message(&o, &rec.base);
 	n = sink_data(&o, line);
 	back = (Gloss__V1__ExportRecord *)export_json_parse(&c,
@@ -179,29 +220,130 @@ test_json_refuses(void **state)
 }
 
 /* UAX #29 over UTF-8, in byte offsets: an emoji with its modifier and a
- * ZWJ family are one word each; sentences end at ". " and at LF. */
+ * ZWJ family are one word each; sentences end at ". " and at LF.  The walk
+ * ends at the text's length, then says so; around() finds the sentence of
+ * a span without walking from the start. */
 static void
 test_breaks(void **state)
 {
 	static const char text[] =
 	    "Olá 👍🏽 mundo. Família 👨‍👩‍👧!\nFim";
-	size_t *b, n;
-	int *rule;
+	size_t n = strlen(text), b[64], k = 0, at, from, to;
+	struct export_breaks w;
 
 	(void)state;
-	n = export_breaks(text, strlen(text), "pt", true, &b, &rule);
-	assert_true(n > 2);
-	assert_int_equal(b[0], 0);
-	assert_int_equal(b[1], 4);     /* "Olá" is 4 bytes */
-	assert_int_equal(b[3], 5 + 8); /* "👍🏽": 8 bytes, one segment */
-	assert_int_equal(b[n - 1], strlen(text));
-	free(b);
-	free(rule);
-	n = export_breaks(text, strlen(text), "pt", false, &b, NULL);
-	assert_int_equal(n, 4); /* 0, after "mundo. ", after "!\n", end */
-	assert_memory_equal(text + b[1], "Família", 8);
-	assert_memory_equal(text + b[2], "Fim", 3);
-	free(b);
+	assert_true(export_breaks_open(&w, text, n, "pt", true));
+	while ((at = export_breaks_next(&w)) != EXPORT_BREAKS_END && k < 64)
+		b[k++] = at;
+	export_breaks_close(&w);
+	assert_true(k > 2);
+	assert_int_equal(b[0], 4);     /* "Olá" is 4 bytes */
+	assert_int_equal(b[2], 5 + 8); /* "👍🏽": 8 bytes, one segment */
+	assert_int_equal(b[k - 1], n);
+	k = 0;
+	assert_true(export_breaks_open(&w, text, n, "ar", false));
+	while ((at = export_breaks_next(&w)) != EXPORT_BREAKS_END && k < 64)
+		b[k++] = at;
+	assert_int_equal(k, 3); /* after "mundo. ", after "!\n", the end */
+	assert_memory_equal(text + b[0], "Família", 8);
+	assert_memory_equal(text + b[1], "Fim", 3);
+	assert_int_equal(b[2], n);
+	export_breaks_around(&w, b[0] + 1, b[0] + 3, &from, &to);
+	assert_int_equal(from, b[0]);
+	assert_int_equal(to, b[1]);
+	export_breaks_around(&w, 0, n, &from, &to);
+	assert_int_equal(from, 0);
+	assert_int_equal(to, n);
+	export_breaks_close(&w);
+}
+
+/* Whether a brat file name stays in its folder: what gloss export checks,
+ * and more: not empty, no '/', no "..", no leading '.', no control byte,
+ * at most 255 bytes. */
+static bool
+brat_name_safe(const char *p)
+{
+	if (p[0] == '\0' || p[0] == '.' || strlen(p) > 255 ||
+	    strstr(p, "..") != NULL)
+		return false;
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '/' ||
+		    *p == '\\')
+			return false;
+	return true;
+}
+
+/* The files brat writes for an article of id `id`, in *txt and *ann. */
+static void
+brat_names(struct call *c, const char *id, char **txt, char **ann)
+{
+	Gloss__V1__Article a = GLOSS__V1__ARTICLE__INIT;
+	struct call scratch;
+	struct export_out o;
+	struct export_ctx x = { 0 };
+
+	call_init(&scratch, &env, 1 << 20);
+	sink_init(c, &o, 4096);
+	a.id = call_str(id);
+	a.language = call_str("en");
+	a.text = call_str("Text.");
+	x.out = &o;
+	x.call = &scratch;
+	x.article = &a;
+	x.text_len = strlen(a.text);
+	export_brat.open(&x);
+	export_piece(&o, "", 0, 0);
+	export_brat.head(&x);
+	call_fini(&scratch); /* the chunks copied their paths */
+	assert_false(o.oom);
+	assert_int_equal(o.n_chunks, 2);
+	*txt = o.chunks[0]->path;
+	*ann = o.chunks[1]->path;
+}
+
+/* Whatever the article id, brat's file names stay inside the folder and
+ * two ids never share one; a plain id is its own name. */
+static void
+test_brat_names(void **state)
+{
+	static const char *const ids[] = { "../../../x", "/etc/passwd", "a/b",
+		".", "..", ".hidden", "a..b", "a.b", "x\001y", "x\ny", "",
+		"%41", "A", "é", "a\\b", "ok-id_1.2",
+		"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		"nnn"
+		"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		"nnn"
+		"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		"nnn"
+		"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		"nnn",
+		"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		"nnn"
+		"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		"nnn"
+		"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		"nnn"
+		"nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		"nnm",
+		"\xd8\xa7\xd9\x84/../\xf0\x9f\x91\x8d" };
+	size_t n = sizeof(ids) / sizeof(*ids);
+	char *txt[32], *ann[32];
+	struct call c;
+
+	(void)state;
+	call_init(&c, &env, 1 << 22);
+	for (size_t i = 0; i < n; i++) {
+		brat_names(&c, ids[i], &txt[i], &ann[i]);
+		assert_true(brat_name_safe(txt[i]));
+		assert_true(brat_name_safe(ann[i]));
+		assert_string_equal(txt[i] + strlen(txt[i]) - 4, ".txt");
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(txt[i], txt[j]);
+	}
+	assert_string_equal(txt[7], "a.b.txt");
+	assert_string_equal(ann[15], "ok-id_1.2.ann");
+	assert_string_equal(txt[6], "a%2E%2Eb.txt");
+	call_fini(&c);
 }
 
 int
@@ -209,10 +351,12 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sink_cuts_and_resumes),
+		cmocka_unit_test(test_sink_losses_resume),
 		cmocka_unit_test(test_sink_paths_make_chunks),
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_json_refuses),
 		cmocka_unit_test(test_breaks),
+		cmocka_unit_test(test_brat_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
