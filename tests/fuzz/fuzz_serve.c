@@ -186,9 +186,12 @@ fuzz_check_reply(const uint8_t *req, size_t n, const struct fuzz_reply *r,
 	if (r->n > FUZZ_REPLY_MAX)
 		fuzz_fail("the reply is over 1 MiB", nth);
 	if (wire_check(&gloss__v1__reply__descriptor, r->buf, r->n, &e) !=
-	    WIRE_OK)
+	    WIRE_OK) {
+		fprintf(stderr, "fuzz_serve: fault %d at '%s' (byte %zu)\n",
+		    (int)e.fault, e.path, e.text_at);
 		fuzz_fail("the reply has a bad string or an unknown field",
 		    nth);
+	}
 	if ((p = gloss__v1__reply__unpack(NULL, r->n, r->buf)) == NULL)
 		fuzz_fail("the reply does not unpack as gloss.v1.Reply", nth);
 	if (p->status == NULL)

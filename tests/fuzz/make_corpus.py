@@ -29,6 +29,13 @@ PREFIX = "seed-"           # the files this script owns
 PT = "O Cristo Redentor fica no Rio de Janeiro. A estátua tem 30 metros.\n"
 AR = "تقع مدينة الإسكندرية في مصر. أسسها الإسكندر الأكبر.\n"
 EN = "Christ the Redeemer stands in Rio de Janeiro. It is 30 metres tall.\n"
+BAD_LANG = "تقع مدينة الإسكندرية في مصر"
+assert len(BAD_LANG.encode()) > 40
+try:
+    BAD_LANG.encode()[:40].decode()
+    raise SystemExit("BAD_LANG must be cut inside a letter at 40 bytes")
+except UnicodeDecodeError:
+    pass
 EMOJI = "Cafe\u0301 😀 in Zürich: 3 ⁄ 4 of a mile 🇧🇷.\n"
 
 
@@ -98,7 +105,7 @@ def singles():
     setup = [article("pt", "pt", PT),
              annotation("pt", [sel_quote("Rio de Janeiro")], **entity("GPE"))]
     alone = ("get_server_info", "create_article", "add_label", "list_labels",
-             "import_records")
+             "import_records", "create_article_bad_language")
     return {k: [v] if k in alone else setup + [v]
             for k, v in _singles().items()}
 
@@ -107,6 +114,9 @@ def _singles():
     return {
         "get_server_info": req("get_server_info"),
         "create_article": article("pt", "pt", PT),
+        # An error message quotes the language cut to 40 bytes, which here
+        # falls inside a letter (a message once went out as bad UTF-8).
+        "create_article_bad_language": article("x", BAD_LANG, PT),
         "get_article": req("get_article", id="pt"),
         "list_articles": req("list_articles", page_size=2),
         "delete_article": req("delete_article", id="pt", etag="1-1"),
