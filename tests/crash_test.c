@@ -4,12 +4,12 @@
  * it each time, and at the end checks the store against the writers'
  * journals (crash_check.c) and with LMDB's own tools.
  *
- *   crash_test [SECONDS]     load for SECONDS (default 45)
+ *   crash_test [SECONDS]     load for SECONDS (default 40)
  *
  * Environment: GLOSS_CRASH_SECONDS overrides SECONDS; GLOSS_CRASH_WRITERS
  * (default 4); GLOSS_CRASH_SEED (default: the time) seeds the writers and
  * the kill schedule; GLOSS_CRASH_RESEND bounds the writes sent again at the
- * end (default 20000); GLOSS_TEST_KEEP keeps the data folder and journals.
+ * end (default 10000); GLOSS_TEST_KEEP keeps the data folder and journals.
  * Also GLOSSD and GLOSS_SEEDS, as every integration test.
  */
 #include <signal.h>
@@ -202,7 +202,7 @@ ct_verdict(struct ct *t, struct crash_figures *f)
 	if (!ct_kill_restart(t))
 		return;
 	crash_check(t->h.url, paths, (size_t)t->writers,
-	    (size_t)ct_env("GLOSS_CRASH_RESEND", 20000), f);
+	    (size_t)ct_env("GLOSS_CRASH_RESEND", 10000), f);
 	if (!crash_selftest(t->h.url, paths, (size_t)t->writers)) {
 		fprintf(stderr, "crash: the checker missed a planted fault\n");
 		t->failures++;
@@ -245,7 +245,7 @@ main(int argc, char **argv)
 	static struct ct t;
 	struct crash_figures f = { 0 };
 	long secs = ct_env("GLOSS_CRASH_SECONDS",
-	    argc > 1 ? strtol(argv[1], NULL, 10) : 45);
+	    argc > 1 ? strtol(argv[1], NULL, 10) : 40);
 	int64_t t0 = crash_now_ms(), end_ms = t0 + secs * 1000;
 
 	if (argc == 7 && strcmp(argv[1], "--writer") == 0)

@@ -564,6 +564,18 @@ cw_step(struct cw *w)
 		    &w->anns[cw_rand(w, (unsigned)w->n_anns)]);
 }
 
+static void
+cw_free(struct cw *w)
+{
+	for (size_t i = 0; i < w->n_arts; i++)
+		free(w->arts[i].st.packed);
+	for (size_t i = 0; i < w->n_anns; i++)
+		free(w->anns[i].st.packed);
+	free(w->arts);
+	free(w->anns);
+	free(w);
+}
+
 int
 crash_writer_main(const struct crash_writer_options *o)
 {
@@ -588,5 +600,6 @@ crash_writer_main(const struct crash_writer_options *o)
 		cw_step(w);
 	rpc_close(w->rpc);
 	close(w->fd);
+	cw_free(w);
 	return 0;
 }
