@@ -309,41 +309,75 @@ ck_records(struct ck *k)
 	}
 }
 
+static int
+ck_label_cmp(const void *x, const void *y)
+{
+	const Gloss__V1__Label *const *a = x, *const *b = y;
+
+	return strcmp((*a)->name, (*b)->name);
+}
+
+/* The labels of set "entity", every page of them, as they are now, in
+ * name order. */
+static const Gloss__V1__Label **
+ck_read_labels(struct ck *k, size_t *n)
+{
+	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
+	Gloss__V1__ListLabelsRequest ll = GLOSS__V1__LIST_LABELS_REQUEST__INIT;
+	const Gloss__V1__Label **labels = NULL;
+	Gloss__V1__Reply *r;
+
+	*n = 0;
+	ll.set = crash_str("entity");
+	ll.page_size = 1000;
+	q.body_case = GLOSS__V1__REQUEST__BODY_LIST_LABELS;
+	q.list_labels = &ll;
+	while ((r = ck_read(k, &q, "ListLabels")) != NULL) {
+		k->keep = realloc(k->keep, (k->n_keep + 1) * sizeof(*k->keep));
+		k->keep[k->n_keep++] = r;
+		for (size_t i = 0; i < r->list_labels->n_sets; i++) {
+			const Gloss__V1__LabelSet *set =
+			    r->list_labels->sets[i];
+			labels = realloc(labels,
+			    (*n + set->n_labels + 1) * sizeof(*labels));
+			for (size_t j = 0; j < set->n_labels; j++)
+				labels[(*n)++] = set->labels[j];
+		}
+		if (r->list_labels->next_page_token[0] == '\0')
+			break;
+		ll.page_token = r->list_labels->next_page_token;
+	}
+	if (*n > 0)
+		qsort(labels, *n, sizeof(*labels), ck_label_cmp);
+	return labels;
+}
+
 /* Every acknowledged AddLabel's label is in its set, as sent. */
 static void
 ck_labels(struct ck *k)
 {
-	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__ListLabelsRequest ll = GLOSS__V1__LIST_LABELS_REQUEST__INIT;
-	Gloss__V1__Reply *r;
-	const Gloss__V1__LabelSet *set;
+	size_t n;
+	const Gloss__V1__Label **labels = ck_read_labels(k, &n), **hit;
 	const Gloss__V1__Label *want;
 	bool found;
 
-	ll.set = (char *)"entity";
-	q.body_case = GLOSS__V1__REQUEST__BODY_LIST_LABELS;
-	q.list_labels = &ll;
-	if ((r = ck_read(k, &q, "ListLabels")) == NULL)
-		return;
-	set = r->list_labels->n_sets > 0 ? r->list_labels->sets[0] : NULL;
 	for (size_t i = 0; i < k->n; i++) {
 		if (k->w[i].r == NULL || k->w[i].r->status->code != 0 ||
 		    k->w[i].q->body_case != GLOSS__V1__REQUEST__BODY_ADD_LABEL)
 			continue;
 		want = k->w[i].q->add_label->label;
-		found = false;
-		for (size_t j = 0; set != NULL && j < set->n_labels; j++)
-			found |=
-			    strcmp(set->labels[j]->name, want->name) == 0 &&
-			    strcmp(set->labels[j]->description,
-			        want->description) == 0;
+		hit = n > 0 ? bsearch(&want, labels, n, sizeof(*labels),
+		                  ck_label_cmp)
+		            : NULL;
+		found = hit != NULL &&
+		        strcmp((*hit)->description, want->description) == 0;
 		if (found)
 			k->f->checked++;
 		else
 			ck_fail(k, "label %s is missing", want->name);
 		k->f->lost += !found;
 	}
-	rpc_reply_free(r);
+	free(labels);
 }
 
 static void
