@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crash.h"
@@ -129,14 +130,27 @@ cw_journal(struct cw *w, enum crash_kind kind, const ProtobufCMessage *m)
  * glossd is restarted within a second, gets a new client, and the journal
  * says so: the crash test counts these and does not hide them.
  */
+/* Connects, retrying for up to a minute: glossd may be down (killed and
+ * not yet restarted) or die during the handshake. */
+static void
+cw_connect(struct cw *w)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+	char why[512];
+
+	for (int i = 0; i < 600; i++) {
+		if (rpc_open(w->o->url, &w->rpc, why, sizeof(why)) == 0)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	cw_die(w, "connect", why);
+}
+
 static void
 cw_reopen(struct cw *w)
 {
-	char why[512];
-
 	rpc_close(w->rpc);
-	if (rpc_open(w->o->url, &w->rpc, why, sizeof(why)) != 0)
-		cw_die(w, "reconnect", why);
+	cw_connect(w);
 	if (!crash_journal_append(w->fd, CRASH_REOPENED, "", 0))
 		cw_die(w, "journal", "cannot append");
 }
@@ -580,7 +594,6 @@ int
 crash_writer_main(const struct crash_writer_options *o)
 {
 	struct cw *w = calloc(1, sizeof(*w));
-	char why[512];
 
 	if (w == NULL)
 		return 1;
@@ -594,8 +607,7 @@ crash_writer_main(const struct crash_writer_options *o)
 	w->fd = open(o->journal, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
 	if (w->fd < 0)
 		cw_die(w, "journal", o->journal);
-	if (rpc_open(o->url, &w->rpc, why, sizeof(why)) != 0)
-		cw_die(w, "connect", why);
+	cw_connect(w);
 	while (crash_now_ms() < o->end_ms)
 		cw_step(w);
 	rpc_close(w->rpc);
