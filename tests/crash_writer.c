@@ -4,6 +4,8 @@
  * should be after every write it made, and checks that reads agree.
  * Sends each write until glossd answers it for good (across SIGKILLs and
  * restarts, always with the same request_id) and journals both ends.
+ * One room past 600 lines: every request it builds reads and updates the
+ * one state it keeps (its records, etags, words and labels).
  */
 #include <fcntl.h>
 #include <stdio.h>
