@@ -2,14 +2,15 @@
 #
 #   make run    install what is missing, build, start glossd on ./var/
 #   make test   install, build (plain and ASan+UBSan), check format, run ctest
+#   make stress the long crash and fuzz runs (ctest -L stress), not in test
 
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD   ?= build
 ASAN    ?= build-asan
 DATA    ?= var
 
-.PHONY: all deps build build-asan run test test-plain test-asan format \
-	format-check clean
+.PHONY: all deps build build-asan run test test-plain test-asan stress \
+	format format-check clean
 
 all: build
 
@@ -17,7 +18,8 @@ deps:
 	@./tools/install-deps
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DGLOSS_FUZZ=ON >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: deps
@@ -31,10 +33,14 @@ run: build
 test: format-check test-plain test-asan
 
 test-plain: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE stress
 
 test-asan: build-asan
-	cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
+	cd $(ASAN) && ctest --output-on-failure -j $(JOBS) -LE stress
+
+# One at a time: each is long, and loads the machine on its own.
+stress: build
+	cd $(BUILD) && ctest --output-on-failure -L stress
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

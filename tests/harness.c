@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,6 +34,9 @@ harness_exec(struct harness *h, const char *const *args)
 	size_t n = 5;
 	int fd = open(h->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 
+	/* A test that dies (a crash, a ctest timeout) takes its glossd along,
+	 * rather than leaving it to hold ctest's output pipe open. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	for (; args != NULL && *args != NULL && n < 31; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
