@@ -1,9 +1,11 @@
 /*
  * rpc: one REQ socket per client, no nng resends (glossd's replies are not
  * idempotent for a reused id without request_id), retries of our own for
- * UNAVAILABLE only.
+ * UNAVAILABLE only, and a new socket when nng 1.5.2's dialer has given up.
  */
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,15 @@
 #define RPC_TIMEOUT_DEFAULT 30000
 #define RPC_BACKOFF_MIN     20
 #define RPC_BACKOFF_MAX     1000
+/* A call looks at its connection this often while it waits; with no
+ * connection for RPC_ORPHAN_MS, it takes nng's dialer for dead and opens a
+ * new socket: nng 1.5.2's dialer gives up for good when glossd closes a
+ * connection during the SP handshake (nng#1518: glossd dying, stopping, or
+ * at its connection cap). */
+#define RPC_SLICE_MS   250
+#define RPC_ORPHAN_MS  2000
+#define RPC_ORPHANED   (-1) /* not an nng error: the socket must be new */
+#define RPC_DIAL_TRIES 6    /* a first dial cut short, with backoff */
 
 enum {
 	RPC_OK = 0,
@@ -30,6 +41,15 @@ enum {
 
 struct rpc_client {
 	nng_socket sock;
+	atomic_int pipes;     /* connections the socket has */
+	atomic_llong lost_ms; /* when it last had none */
+	/* One send or receive at a time, waited for slice by slice: nng's
+	 * REQ drops the request when a receive times out, so the receive is
+	 * never timed out to look at the connection, only cancelled. */
+	nng_aio *aio;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
 	char url[1024];
 	char request_id[37];
 	char error[8192]; /* glossd's messages list quotes in context */
@@ -92,6 +112,86 @@ rpc_fail(struct rpc_client *c, int code, const char *fmt, ...)
 	return code;
 }
 
+static long long rpc_now_ms(void);
+static void rpc_sleep_ms(long long ms);
+
+/* nng calls this on its own threads: counts the socket's connections. */
+static void
+rpc_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct rpc_client *c = arg;
+
+	(void)p;
+	if (ev == NNG_PIPE_EV_ADD_POST)
+		atomic_fetch_add(&c->pipes, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST &&
+	         atomic_fetch_sub(&c->pipes, 1) == 1)
+		atomic_store(&c->lost_ms, rpc_now_ms());
+}
+
+/* A new REQ socket dialing c->url (flags: 0 waits for the connection). */
+static int
+rpc_socket_open(struct rpc_client *c, int flags)
+{
+	int rv;
+
+	atomic_store(&c->pipes, 0);
+	atomic_store(&c->lost_ms, rpc_now_ms());
+	if ((rv = nng_req0_open(&c->sock)) != 0)
+		return rv;
+	if ((rv = nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME,
+	         NNG_DURATION_INFINITE)) != 0 ||
+	    (rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ,
+	         RPC_RECV_MAX)) != 0 ||
+	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, rpc_pipe_event,
+	         c)) != 0 ||
+	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, rpc_pipe_event,
+	         c)) != 0 ||
+	    (rv = nng_dial(c->sock, c->url, NULL, flags)) != 0)
+		nng_close(c->sock);
+	return rv;
+}
+
+/* The first connection; one closed during the handshake (glossd starting,
+ * stopping, or at its connection cap) is dialed again for a moment. */
+static int
+rpc_dial(struct rpc_client *c)
+{
+	long long backoff = 100;
+	int rv;
+
+	for (int i = 0; i < RPC_DIAL_TRIES; i++, backoff *= 2) {
+		rv = rpc_socket_open(c, 0);
+		if (rv != NNG_ECLOSED && rv != NNG_ECONNSHUT &&
+		    rv != NNG_ECONNRESET)
+			break;
+		rpc_sleep_ms(backoff);
+	}
+	return rv;
+}
+
+/* nng calls this when the client's send or receive ends. */
+static void
+rpc_aio_done(void *arg)
+{
+	struct rpc_client *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	c->done = true;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void
+rpc_free(struct rpc_client *c)
+{
+	if (c->aio != NULL)
+		nng_aio_free(c->aio);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c);
+}
+
 int
 rpc_open(const char *url, struct rpc_client **out, char *why, size_t whylen)
 {
@@ -102,20 +202,26 @@ rpc_open(const char *url, struct rpc_client **out, char *why, size_t whylen)
 		snprintf(why, whylen, "out of memory");
 		return RPC_RESOURCE_EXHAUSTED;
 	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if (nng_aio_alloc(&c->aio, rpc_aio_done, c) != 0) {
+		rpc_free(c);
+		snprintf(why, whylen, "out of memory");
+		return RPC_RESOURCE_EXHAUSTED;
+	}
 	snprintf(c->url, sizeof(c->url), "%s", url);
-	if ((rv = nng_req0_open(&c->sock)) != 0 ||
-	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME,
-	         NNG_DURATION_INFINITE)) != 0 ||
-	    (rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ,
-	         RPC_RECV_MAX)) != 0 ||
-	    (rv = nng_dial(c->sock, url, NULL, 0)) != 0) {
+	if ((rv = rpc_dial(c)) != 0) {
 		snprintf(why, whylen, "cannot connect to %s: %s%s", url,
 		    nng_strerror(rv),
 		    rv == NNG_ECONNREFUSED || rv == NNG_ENOENT
 		        ? " (is glossd running? `make run` starts it)"
+		    : rv == NNG_ECLOSED || rv == NNG_ECONNSHUT ||
+		            rv == NNG_ECONNRESET
+		        ? " (glossd closed every connection as it opened: it "
+		          "is stopping, or every connection it takes "
+		          "(--max-connections) is busy)"
 		        : "");
-		nng_close(c->sock);
-		free(c);
+		rpc_free(c);
 		return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP
 		           ? RPC_INVALID_ARGUMENT
 		           : RPC_UNAVAILABLE;
@@ -130,7 +236,7 @@ rpc_close(struct rpc_client *c)
 	if (c == NULL)
 		return;
 	nng_close(c->sock);
-	free(c);
+	rpc_free(c);
 }
 
 const char *
@@ -184,10 +290,59 @@ rpc_sleep_ms(long long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* One exchange.  Returns 0 with *reply set, or an nng error. */
+/* Whether the socket has had no connection for RPC_ORPHAN_MS. */
+static bool
+rpc_orphaned(struct rpc_client *c)
+{
+	return atomic_load(&c->pipes) == 0 &&
+	       rpc_now_ms() - atomic_load(&c->lost_ms) >= RPC_ORPHAN_MS;
+}
+
+/* Waits for the aio started, looking at the connection every slice: its
+ * result, or RPC_ORPHANED (the aio cancelled). */
 static int
-rpc_exchange(struct rpc_client *c, const void *buf, size_t n, long long left_ms,
-    Gloss__V1__Reply **reply)
+rpc_await(struct rpc_client *c)
+{
+	struct timespec ts;
+
+	pthread_mutex_lock(&c->mu);
+	while (!c->done) {
+		if (rpc_orphaned(c)) {
+			pthread_mutex_unlock(&c->mu);
+			nng_aio_cancel(c->aio);
+			nng_aio_wait(c->aio);
+			return RPC_ORPHANED;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += RPC_SLICE_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return nng_aio_result(c->aio);
+}
+
+/* Starts a send (msg) or a receive (NULL) that ends by the deadline. */
+static void
+rpc_start(struct rpc_client *c, nng_msg *msg, long long deadline)
+{
+	long long left = deadline - rpc_now_ms();
+
+	c->done = false;
+	nng_aio_set_timeout(c->aio, (nng_duration)(left > 0 ? left : 1));
+	nng_aio_set_msg(c->aio, msg);
+	if (msg != NULL)
+		nng_send_aio(c->sock, c->aio);
+	else
+		nng_recv_aio(c->sock, c->aio);
+}
+
+/* One exchange.  Returns 0 with *reply set, an nng error, or
+ * RPC_ORPHANED. */
+static int
+rpc_exchange(struct rpc_client *c, const void *buf, size_t n,
+    long long deadline, Gloss__V1__Reply **reply)
 {
 	nng_msg *msg;
 	int rv;
@@ -196,14 +351,15 @@ rpc_exchange(struct rpc_client *c, const void *buf, size_t n, long long left_ms,
 	if ((rv = nng_msg_alloc(&msg, n)) != 0)
 		return rv;
 	memcpy(nng_msg_body(msg), buf, n);
-	nng_socket_set_ms(c->sock, NNG_OPT_SENDTIMEO, (nng_duration)left_ms);
-	nng_socket_set_ms(c->sock, NNG_OPT_RECVTIMEO, (nng_duration)left_ms);
-	if ((rv = nng_sendmsg(c->sock, msg, 0)) != 0) {
-		nng_msg_free(msg); /* unsent, so still ours */
+	rpc_start(c, msg, deadline);
+	if ((rv = rpc_await(c)) != 0) {
+		nng_msg_free(nng_aio_get_msg(c->aio)); /* unsent: ours */
 		return rv;
 	}
-	if ((rv = nng_recvmsg(c->sock, &msg, 0)) != 0)
+	rpc_start(c, NULL, deadline);
+	if ((rv = rpc_await(c)) != 0)
 		return rv;
+	msg = nng_aio_get_msg(c->aio);
 	*reply =
 	    gloss__v1__reply__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
 	nng_msg_free(msg);
@@ -223,7 +379,13 @@ rpc_send_loop(struct rpc_client *c, const void *buf, size_t n,
 		if (left <= 0)
 			return rpc_fail(c, RPC_DEADLINE_EXCEEDED,
 			    "no reply from %s in time", c->url);
-		rv = rpc_exchange(c, buf, n, left, reply);
+		rv = rpc_exchange(c, buf, n, deadline, reply);
+		if (rv == RPC_ORPHANED) {
+			/* The same request_id again: applied once. */
+			nng_close(c->sock);
+			if ((rv = rpc_socket_open(c, NNG_FLAG_NONBLOCK)) == 0)
+				continue;
+		}
 		if (rv == NNG_EPROTO)
 			return rpc_fail(c, RPC_INTERNAL,
 			    "the reply from %s is not a gloss.v1.Reply",
