@@ -186,13 +186,16 @@ struct export_flat {
 	size_t n_labels, max_labels;
 };
 
-void export_flat_init(struct export_flat *f, const char *format);
-void export_flat_fini(struct export_flat *f);
-
-/* Keeps annotation a if it is an entity of one span; otherwise lists it as
- * lost (kind, discontinuous).  Out of memory sets x->out->oom. */
-void export_flat_add(struct export_ctx *x, struct export_flat *f,
-    const Gloss__V1__Annotation *a);
+/*
+ * A flat format's open, gather and close (export_format's): an
+ * export_flat in x->state (the scratch), named after the request's format
+ * in loss details.  Gathering keeps an annotation if it is an entity of
+ * one span and lists it as lost otherwise (kind, discontinuous); out of
+ * memory sets x->out->oom.
+ */
+void export_flat_open(struct export_ctx *x);
+void export_flat_gather(struct export_ctx *x, const Gloss__V1__Annotation *a);
+void export_flat_close(struct export_ctx *x);
 
 /* Sorts the entities in text order (the longer first of two that start
  * together) and drops those that overlap one kept, as losses (overlap). */

@@ -56,33 +56,6 @@ conll_blank(const char *text, size_t start, size_t end)
 	return true;
 }
 
-static void
-conll_open(struct export_ctx *x)
-{
-	struct export_flat *f = call_alloc(x->call, sizeof(*f));
-
-	if (f == NULL) {
-		x->out->oom = x->out->full = true;
-		return;
-	}
-	export_flat_init(f, "conll");
-	x->state = f;
-}
-
-static void
-conll_gather(struct export_ctx *x, const Gloss__V1__Annotation *a)
-{
-	if (x->state != NULL)
-		export_flat_add(x, x->state, a);
-}
-
-static void
-conll_close(struct export_ctx *x)
-{
-	if (x->state != NULL)
-		export_flat_fini(x->state);
-}
-
 /* The entity in hand has no token left: it was tagged on [cur_from,
  * cur_to), which is listed if it is more than its span. */
 static void
@@ -234,8 +207,8 @@ conll_article(struct export_ctx *x)
 const struct export_format export_conll = {
 	.name = "conll",
 	.flags = EXPORT_WHOLE,
-	.open = conll_open,
-	.gather = conll_gather,
+	.open = export_flat_open,
+	.gather = export_flat_gather,
 	.article_whole = conll_article,
-	.close = conll_close,
+	.close = export_flat_close,
 };

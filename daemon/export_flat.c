@@ -15,15 +15,26 @@
 #define FLAT_QUOTE_MAX 80 /* bytes of an annotation's text a loss quotes */
 
 void
-export_flat_init(struct export_flat *f, const char *format)
+export_flat_open(struct export_ctx *x)
 {
+	struct export_flat *f = call_alloc(x->call, sizeof(*f));
+
+	if (f == NULL) {
+		x->out->oom = x->out->full = true;
+		return;
+	}
 	memset(f, 0, sizeof(*f));
-	f->format = format;
+	f->format = x->q->format;
+	x->state = f;
 }
 
 void
-export_flat_fini(struct export_flat *f)
+export_flat_close(struct export_ctx *x)
 {
+	struct export_flat *f = x->state;
+
+	if (f == NULL)
+		return;
 	for (size_t i = 0; i < f->n_labels; i++)
 		free(f->labels[i]);
 	free(f->labels);
@@ -75,7 +86,7 @@ export_flat_push(struct export_flat *f, const Gloss__V1__Annotation *a)
 	return true;
 }
 
-void
+static void
 export_flat_add(struct export_ctx *x, struct export_flat *f,
     const Gloss__V1__Annotation *a)
 {
@@ -141,4 +152,11 @@ export_flat_resolve(struct export_ctx *x, struct export_flat *f)
 		    k->id, export_flat_label(f, k));
 	}
 	f->n = kept;
+}
+
+void
+export_flat_gather(struct export_ctx *x, const Gloss__V1__Annotation *a)
+{
+	if (x->state != NULL)
+		export_flat_add(x, x->state, a);
 }

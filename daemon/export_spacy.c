@@ -11,33 +11,6 @@
 
 #include "export.h"
 
-static void
-spacy_open(struct export_ctx *x)
-{
-	struct export_flat *f = call_alloc(x->call, sizeof(*f));
-
-	if (f == NULL) {
-		x->out->oom = x->out->full = true;
-		return;
-	}
-	export_flat_init(f, "spacy");
-	x->state = f;
-}
-
-static void
-spacy_gather(struct export_ctx *x, const Gloss__V1__Annotation *a)
-{
-	if (x->state != NULL)
-		export_flat_add(x, x->state, a);
-}
-
-static void
-spacy_close(struct export_ctx *x)
-{
-	if (x->state != NULL)
-		export_flat_fini(x->state);
-}
-
 /* The entities, in text order: code points are counted onwards. */
 static void
 spacy_entities(struct export_ctx *x, const struct export_flat *f)
@@ -85,8 +58,8 @@ spacy_article(struct export_ctx *x)
 const struct export_format export_spacy = {
 	.name = "spacy",
 	.flags = EXPORT_WHOLE,
-	.open = spacy_open,
-	.gather = spacy_gather,
+	.open = export_flat_open,
+	.gather = export_flat_gather,
 	.article_whole = spacy_article,
-	.close = spacy_close,
+	.close = export_flat_close,
 };

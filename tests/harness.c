@@ -134,6 +134,26 @@ harness_fini(struct harness *h)
 		fprintf(stderr, "harness: could not remove %s\n", h->dir);
 }
 
+int
+harness_setup(void **state)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return -1;
+	harness_init(h);
+	*state = h;
+	return 0;
+}
+
+int
+harness_teardown(void **state)
+{
+	harness_fini(*state);
+	free(*state);
+	return 0;
+}
+
 struct rpc_client *
 harness_client(const struct harness *h)
 {

@@ -35,6 +35,11 @@ int harness_stop(struct harness *h);
 /* Stops glossd if running and removes the data folder. */
 void harness_fini(struct harness *h);
 
+/* A cmocka setup and teardown: a new harness (not started) in *state, and
+ * its end (glossd stopped, the folder removed, the harness freed). */
+int harness_setup(void **state);
+int harness_teardown(void **state);
+
 /* A connected client; aborts the test on failure. */
 struct rpc_client *harness_client(const struct harness *h);
 

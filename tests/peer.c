@@ -41,24 +41,6 @@ peer_sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-int
-peer_setup(void **state)
-{
-	struct harness *h = calloc(1, sizeof(*h));
-
-	harness_init(h);
-	*state = h;
-	return 0;
-}
-
-int
-peer_teardown(void **state)
-{
-	harness_fini(*state);
-	free(*state);
-	return 0;
-}
-
 /* A field of /proc/PID/status in kB, or the number of open descriptors. */
 long
 peer_proc_kb(pid_t pid, const char *field)

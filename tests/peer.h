@@ -17,10 +17,6 @@
 int64_t peer_now_ms(void);
 void peer_sleep_ms(int ms);
 
-/* cmocka setup and teardown: a harness on a fresh folder. */
-int peer_setup(void **state);
-int peer_teardown(void **state);
-
 /* A field of /proc/PID/status in kB ("VmRSS:"), glossd's open
  * descriptors, and its CPU time (user and system) in ms. */
 long peer_proc_kb(pid_t pid, const char *field);

@@ -231,14 +231,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	harness_fini(*state);
-	free(*state);
-	return 0;
-}
-
 /* ------------------------------------------------------------ tests */
 
 /* Two annotators read the same revision; the second to write is ABORTED
@@ -775,20 +767,21 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_stale_etag, setup,
-		    teardown),
+		    harness_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_edits, setup,
-		    teardown),
+		    harness_teardown),
 		cmocka_unit_test_setup_teardown(test_delete_and_history, setup,
-		    teardown),
+		    harness_teardown),
 		cmocka_unit_test_setup_teardown(test_replay_and_restart, setup,
-		    teardown),
+		    harness_teardown),
 		cmocka_unit_test_setup_teardown(test_list_paging, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		    harness_teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup,
+		    harness_teardown),
 		cmocka_unit_test_setup_teardown(test_filter_combinations, setup,
-		    teardown),
+		    harness_teardown),
 		cmocka_unit_test_setup_teardown(test_scans_beyond_the_arena,
-		    setup, teardown),
+		    setup, harness_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

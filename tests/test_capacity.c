@@ -142,14 +142,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_connection_cap, peer_setup,
-		    peer_teardown),
+		cmocka_unit_test_setup_teardown(test_connection_cap,
+		    harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_lazy_connections_cannot_lock_out, peer_setup,
-		    peer_teardown),
+		    test_lazy_connections_cannot_lock_out, harness_setup,
+		    harness_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_out_of_descriptors_does_not_spin, peer_setup,
-		    peer_teardown),
+		    test_out_of_descriptors_does_not_spin, harness_setup,
+		    harness_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -215,24 +215,6 @@ raw_code(const struct harness *h, const void *buf, size_t n, char *msg,
 	return code;
 }
 
-static int
-setup(void **state)
-{
-	struct harness *h = calloc(1, sizeof(*h));
-
-	harness_init(h);
-	*state = h;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	harness_fini(*state);
-	free(*state);
-	return 0;
-}
-
 /* ------------------------------------------------------------ tests */
 
 static const char *const seed_files[][3] = {
@@ -703,24 +685,26 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_seeds_roundtrip, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_list_paging, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_daemons, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_request_id_replay, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map_growth, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_socket_mode, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_writes, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_seeds_roundtrip,
+		    harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_list_paging, harness_setup,
+		    harness_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input, harness_setup,
+		    harness_teardown),
+		cmocka_unit_test_setup_teardown(test_restart, harness_setup,
+		    harness_teardown),
+		cmocka_unit_test_setup_teardown(test_two_daemons, harness_setup,
+		    harness_teardown),
+		cmocka_unit_test_setup_teardown(test_request_id_replay,
+		    harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_delete, harness_setup,
+		    harness_teardown),
+		cmocka_unit_test_setup_teardown(test_map_growth, harness_setup,
+		    harness_teardown),
+		cmocka_unit_test_setup_teardown(test_socket_mode, harness_setup,
+		    harness_teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_writes,
+		    harness_setup, harness_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -167,14 +167,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	harness_fini(*state);
-	free(*state);
-	return 0;
-}
-
 /* ------------------------------------------------------------ tests */
 
 #define WRITERS 4
@@ -437,12 +429,13 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_feed_gap_free, setup,
-		    teardown),
+		    harness_teardown),
 		cmocka_unit_test_setup_teardown(test_long_poll, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_as_of, setup, teardown),
+		    harness_teardown),
+		cmocka_unit_test_setup_teardown(test_as_of, setup,
+		    harness_teardown),
 		cmocka_unit_test_setup_teardown(test_query_cost, setup,
-		    teardown),
+		    harness_teardown),
 	};
 
 	if (argc == 4 && strcmp(argv[1], "--writer") == 0)

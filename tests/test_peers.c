@@ -364,20 +364,20 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hangups_release_everything,
-		    peer_setup, peer_teardown),
+		    harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_nonreaders_hold_nobody,
-		    peer_setup, peer_teardown),
+		    harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_unread_polls_hold_no_follower, peer_setup,
-		    peer_teardown),
+		    test_unread_polls_hold_no_follower, harness_setup,
+		    harness_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_stalled_senders_cost_what_they_sent, peer_setup,
-		    peer_teardown),
+		    test_stalled_senders_cost_what_they_sent, harness_setup,
+		    harness_teardown),
 		cmocka_unit_test_setup_teardown(test_half_close_gets_its_reply,
-		    peer_setup, peer_teardown),
+		    harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_closed_pollers_free_their_places, peer_setup,
-		    peer_teardown),
+		    test_closed_pollers_free_their_places, harness_setup,
+		    harness_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,24 +22,6 @@
  * and grapheme boundaries. */
 static const char *const UNIT = "a\xc3\xa7\xc3\xa3o \xd8\xaa\xd8\xb1\xd8\xa7 ";
 
-static int
-setup(void **state)
-{
-	struct harness *h = calloc(1, sizeof(*h));
-
-	harness_init(h);
-	*state = h;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	harness_fini(*state);
-	free(*state);
-	return 0;
-}
-
 /* A range selector [start, end) in bytes. */
 static void
 range_sel(Gloss__V1__SpanSelector *sel, Gloss__V1__Range *r, uint32_t start,
@@ -459,17 +441,17 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_translation_note_bound,
-		    setup, teardown),
+		    harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_article_record_bound,
-		    setup, teardown),
+		    harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_lists_of_long_articles,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_long_filters, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_many_labels, setup,
-		    teardown),
+		    harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_long_filters,
+		    harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_many_labels, harness_setup,
+		    harness_teardown),
 		cmocka_unit_test_setup_teardown(test_client_refuses_oversized,
-		    setup, teardown),
+		    harness_setup, harness_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

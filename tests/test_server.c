@@ -27,24 +27,6 @@ enum {
 /* ------------------------------------------------------------ helpers */
 
 static int
-setup(void **state)
-{
-	struct harness *h = calloc(1, sizeof(*h));
-
-	harness_init(h);
-	*state = h;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	harness_fini(*state);
-	free(*state);
-	return 0;
-}
-
-static int
 call(struct rpc_client *c, Gloss__V1__Request *q, const char *request_id,
     const char *author)
 {
@@ -216,11 +198,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_request_id_bound_to_method,
-		    setup, teardown),
+		    harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_messages_cut_on_characters,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_log_lines_escaped, setup,
-		    teardown),
+		    harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_log_lines_escaped,
+		    harness_setup, harness_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
