@@ -164,3 +164,22 @@ cli_fini(struct cli *cli)
 	rpc_close(cli->rpc);
 	cli->rpc = NULL;
 }
+
+int
+cli_width(const char *s)
+{
+	int n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+void
+cli_pad(const char *s, int width)
+{
+	fputs(s, stdout);
+	for (int n = cli_width(s); n < width; n++)
+		putchar(' ');
+	fputs("  ", stdout);
+}

@@ -120,4 +120,10 @@ int cmd_labels(struct cli *cli, int argc, char **argv);
  */
 bool cmd_show_annotated(struct cli *cli, const Gloss__V1__Article *a);
 
+/* Code points of s: the width of a name in a table, near enough. */
+int cli_width(const char *s);
+
+/* Writes s to stdout, pads it with spaces to width, then a gap of two. */
+void cli_pad(const char *s, int width);
+
 #endif

@@ -1,8 +1,8 @@
 /*
  * cmd_annotation: the annotator's verbs (tag, correct, flag, note, edit, rm,
- * annotations, history, find, labels) and the annotated text of `gloss
- * show`.  It turns flags into requests and replies into lines; it never
- * checks a span, a label or an etag itself: glossd does, and says why.
+ * annotations, history, find) and the annotated text of `gloss show`.  It turns
+ * flags into requests and replies into lines; it never checks a span, a label
+ * or an etag itself: glossd does, and says why.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -58,7 +58,6 @@ enum {
 	OPT_GROUP,
 	OPT_ALL,
 	OPT_FOLD,
-	OPT_DESCRIPTION,
 };
 
 #define NBODY (OPT_BODY_END - OPT_LABEL)
@@ -217,17 +216,6 @@ ann_code_point(const char *s, size_t *n)
 	return cp;
 }
 
-/* Code points of s: the width of a name in a table, near enough. */
-static int
-ann_width(const char *s)
-{
-	int n = 0;
-
-	for (; *s != '\0'; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
 static bool
 ann_is_flag_letter(uint32_t cp)
 {
@@ -299,16 +287,6 @@ ann_put_text(FILE *f, const char *s, size_t max)
 		prev = cp;
 		s += ann_put_char(f, s, cp, n);
 	}
-}
-
-/* Writes s, pads it with spaces to width, then leaves a gap of two. */
-static void
-ann_pad(const char *s, int width)
-{
-	fputs(s, stdout);
-	for (int n = ann_width(s); n < width; n++)
-		putchar(' ');
-	fputs("  ", stdout);
 }
 
 /* ------------------------------------------------------------ names */
@@ -1303,17 +1281,17 @@ annotations_widths(struct annotations_widths *w, const struct ann_list *l)
 	*w = (struct annotations_widths){ 7, 2, 4, 5, 5, 6 };
 	for (size_t i = 0; i < l->n; i++) {
 		const Gloss__V1__Annotation *a = l->items[i];
-		n = ann_width(a->article_id);
+		n = cli_width(a->article_id);
 		w->article = n > w->article ? n : w->article;
 		n = snprintf(id, sizeof(id), "%" PRIu64, a->id);
 		w->id = n > w->id ? n : w->id;
-		n = ann_width(ann_kind_name(a->kind));
+		n = cli_width(ann_kind_name(a->kind));
 		w->kind = n > w->kind ? n : w->kind;
-		n = ann_width(ann_label(a, buf, sizeof(buf)));
+		n = cli_width(ann_label(a, buf, sizeof(buf)));
 		w->label = n > w->label ? n : w->label;
-		n = ann_width(ann_chars(a, buf, sizeof(buf)));
+		n = cli_width(ann_chars(a, buf, sizeof(buf)));
 		w->chars = n > w->chars ? n : w->chars;
-		n = ann_width(a->created_by);
+		n = cli_width(a->created_by);
 		w->author = n > w->author ? n : w->author;
 	}
 }
@@ -1325,13 +1303,13 @@ annotations_row(const struct annotations_widths *w,
 	char buf[512], id[24];
 
 	if (article)
-		ann_pad(a->article_id, w->article);
+		cli_pad(a->article_id, w->article);
 	snprintf(id, sizeof(id), "%" PRIu64, a->id);
-	ann_pad(id, w->id);
-	ann_pad(ann_kind_name(a->kind), w->kind);
-	ann_pad(ann_label(a, buf, sizeof(buf)), w->label);
-	ann_pad(ann_chars(a, buf, sizeof(buf)), w->chars);
-	ann_pad(a->created_by, w->author);
+	cli_pad(id, w->id);
+	cli_pad(ann_kind_name(a->kind), w->kind);
+	cli_pad(ann_label(a, buf, sizeof(buf)), w->label);
+	cli_pad(ann_chars(a, buf, sizeof(buf)), w->chars);
+	cli_pad(a->created_by, w->author);
 	ann_put_quotes(stdout, a, ANN_QUOTE_CHARS);
 	if (a->state == GLOSS__V1__STATE__STATE_DELETED)
 		printf(" (deleted by %s)", a->updated_by);
@@ -1345,12 +1323,12 @@ annotations_print(const struct ann_list *l, bool article)
 
 	annotations_widths(&w, l);
 	if (article)
-		ann_pad("ARTICLE", w.article);
-	ann_pad("ID", w.id);
-	ann_pad("KIND", w.kind);
-	ann_pad("LABEL", w.label);
-	ann_pad("CHARS", w.chars);
-	ann_pad("AUTHOR", w.author);
+		cli_pad("ARTICLE", w.article);
+	cli_pad("ID", w.id);
+	cli_pad("KIND", w.kind);
+	cli_pad("LABEL", w.label);
+	cli_pad("CHARS", w.chars);
+	cli_pad("AUTHOR", w.author);
 	printf("QUOTE\n");
 	for (size_t i = 0; i < l->n; i++)
 		annotations_row(&w, l->items[i], article);
@@ -1433,7 +1411,7 @@ history_print(const struct cli *cli, const Gloss__V1__Annotation *a,
 	}
 	printf("%" PRIu64 "  %s  ", a->revision,
 	    ann_time(a->update_time_ms, when));
-	ann_pad(a->updated_by, author_width);
+	cli_pad(a->updated_by, author_width);
 	printf("%-7s  ",
 	    a->state == GLOSS__V1__STATE__STATE_DELETED ? "deleted" : "active");
 	ann_put_summary(stdout, a);
@@ -1469,7 +1447,7 @@ cmd_history(struct cli *cli, int argc, char **argv)
 			return 1;
 		res = r->get_annotation_history;
 		for (size_t i = 0; i < res->n_revisions; i++)
-			if ((n = ann_width(res->revisions[i]->updated_by)) > w)
+			if ((n = cli_width(res->revisions[i]->updated_by)) > w)
 				w = n;
 		for (size_t i = 0; i < res->n_revisions; i++)
 			history_print(cli, res->revisions[i], w);
@@ -1504,14 +1482,14 @@ static const struct cli_verb find_verb = { "find",
 static void
 find_context(const Gloss__V1__Span *s)
 {
-	if (ann_width(s->prefix) >= ANN_CONTEXT)
+	if (cli_width(s->prefix) >= ANN_CONTEXT)
 		fputs("…", stdout);
 	ann_put_text(stdout, s->prefix, 0);
 	putchar('[');
 	ann_put_text(stdout, s->exact, 0);
 	putchar(']');
 	ann_put_text(stdout, s->suffix, 0);
-	if (ann_width(s->suffix) >= ANN_CONTEXT)
+	if (cli_width(s->suffix) >= ANN_CONTEXT)
 		fputs("…", stdout);
 }
 
@@ -1597,170 +1575,6 @@ cmd_find(struct cli *cli, int argc, char **argv)
 	if (find_all(cli, &s, s.article_id[0] == '\0') == 0 && !cli->json)
 		fprintf(stderr, "gloss find: no occurrence of '%s'\n", s.text);
 	return 0;
-}
-
-/* ------------------------------------------------------------ labels */
-
-static const struct cli_verb labels_verb = { "labels",
-	"usage: gloss labels [SET] [--json]\n"
-	"       gloss labels add SET NAME [--description TEXT]\n"
-	"\n"
-	"Lists the label sets (or one): entity (entity labels), verdict (of "
-	"fact\n"
-	"corrections), mqm_category and mqm_severity (of translation notes),\n"
-	"every page of them.  `add` adds a label to a set (at most 1000 a "
-	"set);\n"
-	"adding one that exists changes nothing.\n"
-	"\n"
-	"  --description TEXT  what the new label means\n"
-	"  --json              one label set as JSON per line\n"
-	"  --socket URL, --timeout MS, --as NAME\n" };
-
-static void
-labels_print(const Gloss__V1__LabelSet *s)
-{
-	int w = 0, n;
-
-	printf("%s\n", s->name);
-	for (size_t i = 0; i < s->n_labels; i++)
-		if ((n = ann_width(s->labels[i]->name)) > w)
-			w = n;
-	for (size_t i = 0; i < s->n_labels; i++) {
-		printf("  ");
-		ann_pad(s->labels[i]->name, w);
-		printf("%s%s\n", s->labels[i]->description,
-		    s->labels[i]->builtin ? "" : " (added)");
-	}
-}
-
-static int
-labels_add(struct cli *cli, char *set, char *name, char *description)
-{
-	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__AddLabelRequest a = GLOSS__V1__ADD_LABEL_REQUEST__INIT;
-	Gloss__V1__Label l = GLOSS__V1__LABEL__INIT;
-	Gloss__V1__Reply *r;
-
-	l.name = name;
-	l.description = description != NULL ? description : (char *)"";
-	a.set = set;
-	a.label = &l;
-	q.body_case = GLOSS__V1__REQUEST__BODY_ADD_LABEL;
-	q.add_label = &a;
-	if ((r = cli_call(cli, &q)) == NULL)
-		return 1;
-	if (cli->json)
-		cli_print_json(&r->add_label->base);
-	else
-		printf("label set %s has %s\n", set, name);
-	rpc_reply_free(r);
-	return 0;
-}
-
-/* A set gathered from the pages it came in, to print whole. */
-struct labels_set {
-	const char *name;
-	Gloss__V1__Label **labels;
-	size_t n, max;
-};
-
-/* Adds a page's part of a set to the set it continues, or a new one. */
-static void
-labels_gather(struct labels_set *sets, size_t *n, const Gloss__V1__LabelSet *p)
-{
-	struct labels_set *s = *n > 0 ? &sets[*n - 1] : NULL;
-
-	if (s == NULL || strcmp(s->name, p->name) != 0) {
-		if (*n == 8)
-			cli_die("glossd sent more label sets than there are");
-		s = &sets[(*n)++];
-		memset(s, 0, sizeof(*s));
-		s->name = p->name;
-	}
-	if (s->n + p->n_labels > s->max) {
-		s->max = s->n + p->n_labels + 64;
-		s->labels = realloc(s->labels, s->max * sizeof(*s->labels));
-		if (s->labels == NULL)
-			cli_die("out of memory");
-	}
-	memcpy(s->labels + s->n, p->labels, p->n_labels * sizeof(*p->labels));
-	s->n += p->n_labels;
-}
-
-/* One ListLabels page; NULL (with the error printed) if refused. */
-static Gloss__V1__Reply *
-labels_page(struct cli *cli, char *set, char *token)
-{
-	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__ListLabelsRequest l = GLOSS__V1__LIST_LABELS_REQUEST__INIT;
-
-	l.set = set;
-	l.page_size = 1000;
-	l.page_token = token;
-	q.body_case = GLOSS__V1__REQUEST__BODY_LIST_LABELS;
-	q.list_labels = &l;
-	return cli_call(cli, &q);
-}
-
-static void
-labels_show(const struct cli *cli, struct labels_set *sets, size_t n)
-{
-	Gloss__V1__LabelSet ls = GLOSS__V1__LABEL_SET__INIT;
-
-	for (size_t i = 0; i < n; i++) {
-		ls.name = (char *)(uintptr_t)sets[i].name;
-		ls.labels = sets[i].labels;
-		ls.n_labels = sets[i].n;
-		if (cli->json)
-			cli_print_json(&ls.base);
-		else
-			labels_print(&ls);
-	}
-}
-
-/* Every page of the list, the sets printed whole once all are in. */
-static int
-labels_list(struct cli *cli, char *set)
-{
-	Gloss__V1__Reply *pages[64], *r;
-	struct labels_set sets[8];
-	size_t n_pages = 0, n_sets = 0;
-	char *token = (char *)"";
-
-	do {
-		if ((r = labels_page(cli, set, token)) == NULL)
-			return 1;
-		if (n_pages == sizeof(pages) / sizeof(pages[0]))
-			cli_die("glossd sent more label pages than sets hold");
-		pages[n_pages++] = r;
-		for (size_t i = 0; i < r->list_labels->n_sets; i++)
-			labels_gather(sets, &n_sets, r->list_labels->sets[i]);
-		token = r->list_labels->next_page_token;
-	} while (token[0] != '\0');
-	labels_show(cli, sets, n_sets);
-	for (size_t i = 0; i < n_sets; i++)
-		free(sets[i].labels);
-	for (size_t i = 0; i < n_pages; i++)
-		rpc_reply_free(pages[i]);
-	return 0;
-}
-
-int
-cmd_labels(struct cli *cli, int argc, char **argv)
-{
-	static const struct option longopts[] = { CLI_COMMON_OPTIONS,
-		{ "description", required_argument, NULL, OPT_DESCRIPTION },
-		{ NULL, 0, NULL, 0 } };
-	char *description = NULL;
-
-	while (cli_getopt(cli, &labels_verb, argc, argv, "h", longopts) != -1)
-		description = optarg;
-	if (argc - optind == 3 && strcmp(argv[optind], "add") == 0)
-		return labels_add(cli, argv[optind + 1], argv[optind + 2],
-		    description);
-	if (argc - optind > 1 || description != NULL)
-		cli_usage_die(&labels_verb, "give [SET], or add SET NAME");
-	return labels_list(cli, argc - optind == 1 ? argv[optind] : (char *)"");
 }
 
 /* ------------------------------------------------------------ show */
