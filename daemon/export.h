@@ -216,6 +216,11 @@ extern const struct export_format export_jsonl, export_w3c, export_brat,
 
 /* ------------------------------------------------------------ JSON */
 
+/* The bytes a field of f's type takes in a protobuf-c struct; whether f
+ * is a map (a repeated message of key and value). */
+size_t export_json_type_size(const ProtobufCFieldDescriptor *f);
+bool export_json_is_map(const ProtobufCFieldDescriptor *f);
+
 /* m as one line of proto3 JSON (lowerCamelCase names, defaults left out,
  * 64-bit integers as strings, enums by name), no newline. */
 void export_json_message(struct export_out *o, const ProtobufCMessage *m);
