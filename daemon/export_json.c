@@ -13,7 +13,6 @@
 
 #include "export.h"
 
-
 /* ------------------------------------------------------------ printing */
 
 /* "create_time_ms" -> "createTimeMs", quoted, with the colon. */
