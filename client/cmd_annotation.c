@@ -1643,10 +1643,10 @@ show_marks(const struct ann_list *l, size_t *n)
 	for (size_t i = 0; i < l->n; i++) {
 		for (size_t j = 0; j < l->items[i]->n_spans; j++) {
 			const Gloss__V1__Span *s = l->items[i]->spans[j];
-			m[k++] =
-			    (struct show_mark){ s->start, s->end, true, i };
-			m[k++] =
-			    (struct show_mark){ s->end, s->start, false, i };
+			m[k++] = (struct show_mark){ s->byte_start, s->byte_end,
+				true, i };
+			m[k++] = (struct show_mark){ s->byte_end, s->byte_start,
+				false, i };
 		}
 	}
 	qsort(m, k, sizeof(*m), show_mark_cmp);

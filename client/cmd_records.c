@@ -83,7 +83,7 @@ import_took(struct import_run *ir, const Gloss__V1__ImportRecordsResponse *r)
 	ir->last_seq = r->last_seq;
 	ir->as_of = r->as_of_seq;
 	ir->complete = r->complete;
-	ir->offset = r->offset;
+	ir->offset = r->byte_offset;
 	free(ir->token);
 	if ((ir->token = strdup(r->import_token)) == NULL)
 		cli_die("out of memory");

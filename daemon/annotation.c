@@ -11,6 +11,7 @@
 
 #include "annotation.h"
 #include "feed.h"
+#include "label.h"
 #include "method.h"
 #include "page.h"
 #include "store.h"
@@ -75,7 +76,7 @@ ann_reply(struct call *c, Gloss__V1__Reply__BodyCase arm,
 	ProtobufCMessage *r = call_alloc(c, d->sizeof_message);
 
 	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	protobuf_c_message_init(d, r);
 	*(Gloss__V1__Annotation **)((char *)r + fa->offset) = a;
@@ -93,8 +94,8 @@ annotation_create(struct call *c)
 	enum status s;
 
 	if (a == NULL)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "annotation", "CreateAnnotation needs an annotation");
+		return call_fail(c, REASON(FIELD_REQUIRED), "annotation",
+		    "CreateAnnotation needs an annotation");
 	if ((s = annotation_article(c, a->article_id, "annotation.article_id",
 	         NULL, &art)) != STATUS_OK ||
 	    (s = annotation_check_spans(c, a, art, NULL)) != STATUS_OK ||
@@ -120,12 +121,15 @@ ann_find(struct call *c, uint64_t id, Gloss__V1__Annotation **a)
 	enum status s;
 
 	if (id == 0)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "id",
+		return call_fail(c, REASON(FIELD_REQUIRED), "id",
 		    "no annotation id given");
 	s = store_annotation_get(c->txn, id, &c->allocator, a);
-	if (s == STATUS_NOT_FOUND)
-		return call_field_error(c, s, "id",
+	if (s == STATUS_NOT_FOUND) {
+		call_fail(c, REASON(ANNOTATION_NOT_FOUND), "id",
 		    "annotation %" PRIu64 " not found", id);
+		call_meta(c, "annotation_id", "%" PRIu64, id);
+		return s;
+	}
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read annotation %" PRIu64, id);
 	return STATUS_OK;
@@ -146,7 +150,8 @@ annotation_get(struct call *c)
 			return s;
 		s = feed_annotation_as_of(c, q->id, q->as_of_seq, &a);
 		if (s == STATUS_NOT_FOUND)
-			return call_field_error(c, s, "as_of_seq",
+			return call_fail(c, REASON(NOT_IN_SNAPSHOT),
+			    "as_of_seq",
 			    "annotation %" PRIu64 " did not exist yet after "
 			    "change %" PRIu64
 			    " (it was created by change %" PRIu64 ")",
@@ -166,22 +171,26 @@ ann_find_for_write(struct call *c, uint64_t id, const char *etag,
 
 	if ((s = ann_find(c, id, a)) != STATUS_OK)
 		return s;
-	if ((*a)->state == GLOSS__V1__STATE__STATE_DELETED)
-		return call_error(c, STATUS_FAILED_PRECONDITION,
+	if ((*a)->state == GLOSS__V1__STATE__STATE_DELETED) {
+		call_fail(c, REASON(ANNOTATION_DELETED), NULL,
 		    "annotation %" PRIu64 " is deleted (by %s)", id,
 		    (*a)->updated_by);
+		return call_current_annotation(c, *a);
+	}
 	if (etag[0] == '\0' && etag_required)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "etag",
+		return call_fail(c, REASON(FIELD_REQUIRED), "etag",
 		    "an update needs the etag of the revision it changes; "
 		    "read annotation %" PRIu64 " first",
 		    id);
-	if (etag[0] != '\0' && strcmp(etag, (*a)->etag) != 0)
-		return call_field_error(c, STATUS_ABORTED, "etag",
+	if (etag[0] != '\0' && strcmp(etag, (*a)->etag) != 0) {
+		call_fail(c, REASON(STALE_ETAG), "etag",
 		    "annotation %" PRIu64 " changed since you read it: it is "
 		    "now revision %" PRIu64 " by %s (etag %s, yours %s); "
 		    "read it again and redo your change",
 		    id, (*a)->revision, (*a)->updated_by, (*a)->etag,
 		    call_clip(c, etag, 40));
+		return call_current_annotation(c, *a);
+	}
 	return STATUS_OK;
 }
 
@@ -196,61 +205,81 @@ ann_copy(struct call *c, const Gloss__V1__Annotation *a)
 	return b;
 }
 
-/* Applies what an update gives (spans, body) to the copy `a`. */
+/* Without a mask: the spans if given, and the body whole if given. */
 static enum status
-ann_apply_update(struct call *c, Gloss__V1__Annotation *a,
-    Gloss__V1__Annotation *u)
+ann_replace(struct call *c, Gloss__V1__Annotation *a, Gloss__V1__Annotation *u,
+    bool *spans)
 {
-	Gloss__V1__Article *art;
-	enum status s;
-
 	if (u->article_id[0] != '\0' && strcmp(u->article_id, a->article_id))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		return call_fail(c, REASON(FIELD_IMMUTABLE),
 		    "annotation.article_id",
 		    "annotation %" PRIu64 " is on article '%s'; an annotation "
 		    "cannot move to another article",
 		    a->id, a->article_id);
 	if (u->n_select == 0 && u->n_spans == 0 &&
 	    u->body_case == GLOSS__V1__ANNOTATION__BODY__NOT_SET)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "annotation",
+		return call_fail(c, REASON(UPDATE_EMPTY), "annotation",
 		    "the update changes nothing: give spans (select) or a "
-		    "body");
-	if ((s = annotation_article(c, a->article_id, "annotation.article_id",
-	         NULL, &art)) != STATUS_OK)
-		return s;
-	if (u->n_select > 0 || u->n_spans > 0) {
+		    "body, or name the fields to change in update_mask");
+	*spans = u->n_select > 0 || u->n_spans > 0;
+	if (*spans) {
 		a->select = u->select;
 		a->n_select = u->n_select;
 		a->spans = u->spans;
 		a->n_spans = u->n_spans;
-		if ((s = annotation_check_spans(c, a, art, NULL)) != STATUS_OK)
-			return s;
 	}
 	if (u->body_case != GLOSS__V1__ANNOTATION__BODY__NOT_SET) {
 		a->body_case = u->body_case;
 		a->entity = u->entity; /* the union's one pointer */
 	}
+	return STATUS_OK;
+}
+
+/* Applies what an update gives (spans, body; all of it, or what its
+ * mask names) to the copy `a`, and checks the result. */
+static enum status
+ann_apply_update(struct call *c, Gloss__V1__Annotation *a,
+    const Gloss__V1__UpdateAnnotationRequest *q)
+{
+	Gloss__V1__Article *art;
+	bool spans;
+	enum status s;
+
+	s = q->update_mask != NULL && q->update_mask->n_paths > 0
+	        ? annotation_mask_apply(c, a, q->annotation, q->update_mask,
+	              &spans)
+	        : ann_replace(c, a, q->annotation, &spans);
+	if (s != STATUS_OK ||
+	    (s = annotation_article(c, a->article_id, "annotation.article_id",
+	         NULL, &art)) != STATUS_OK)
+		return s;
+	if (spans && (s = annotation_check_spans(c, a, art, NULL)) != STATUS_OK)
+		return s;
 	return annotation_check_body(c, a, art, NULL);
 }
 
 enum status
 annotation_update(struct call *c)
 {
-	Gloss__V1__Annotation *u = c->req->update_annotation->annotation;
+	const Gloss__V1__UpdateAnnotationRequest *q = c->req->update_annotation;
+	Gloss__V1__Annotation *u = q->annotation;
 	Gloss__V1__Annotation *old, *a;
 	enum status s;
 
 	if (u == NULL)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "annotation", "UpdateAnnotation needs an annotation");
+		return call_fail(c, REASON(FIELD_REQUIRED), "annotation",
+		    "UpdateAnnotation needs an annotation");
+	/* A mask that cannot be applied is refused before anything is read. */
+	if (q->update_mask != NULL &&
+	    (s = annotation_mask_check(c, q->update_mask)) != STATUS_OK)
+		return s;
 	if ((s = ann_find_for_write(c, u->id, u->etag, true, &old)) !=
 	    STATUS_OK)
 		return s;
 	if ((a = ann_copy(c, old)) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
-	if ((s = ann_apply_update(c, a, u)) != STATUS_OK)
+	if ((s = ann_apply_update(c, a, q)) != STATUS_OK)
 		return s;
 	a->revision++;
 	if ((s = ann_record_change(c, a,
@@ -271,7 +300,7 @@ annotation_delete(struct call *c)
 	    STATUS_OK)
 		return s;
 	if ((a = ann_copy(c, old)) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	a->state = GLOSS__V1__STATE__STATE_DELETED;
 	a->revision++;
@@ -334,6 +363,11 @@ ann_matches(const Gloss__V1__ListAnnotationsRequest *q,
 	    a->update_time_ms <= q->updated_after_ms)
 		return false;
 	if (q->kind != GLOSS__V1__KIND__KIND_UNSPECIFIED && q->kind != a->kind)
+		return false;
+	/* Severity has no index: it is judged on what the others find. */
+	if (q->severity[0] != '\0' &&
+	    (a->body_case != GLOSS__V1__ANNOTATION__BODY_TRANSLATION_NOTE ||
+	        strcmp(a->translation_note->severity, q->severity) != 0))
 		return false;
 	return ann_term_matches(q->article_id, a, STORE_INDEX_ARTICLE) &&
 	       ann_term_matches(q->group, a, STORE_INDEX_GROUP) &&
@@ -426,12 +460,14 @@ ann_page_token(struct call *c, const char *query, bool more, uint64_t last)
 static char *
 ann_list_query(struct call *c, const Gloss__V1__ListAnnotationsRequest *q)
 {
+	/* Severity only when given, so that older tokens stay good. */
 	return call_printf(c,
-	    "annotations\n%s\n%d\n%s\n%d\n%s\n%s\n%s\n%d\n%" PRId64
-	    "\n%" PRIu64,
+	    "annotations\n%s\n%d\n%s\n%d\n%s\n%s\n%s\n%d\n%" PRId64 "\n%" PRIu64
+	    "%s%s",
 	    q->article_id, (int)q->kind, q->label, q->show_deleted, q->group,
 	    q->kb_id, q->author, (int)q->state, q->updated_after_ms,
-	    q->as_of_seq);
+	    q->as_of_seq, q->severity[0] != '\0' ? "\nseverity " : "",
+	    q->severity);
 }
 
 /* A list by an article id that names none is a mistake (a mistyped id),
@@ -448,8 +484,7 @@ ann_list_article_known(struct call *c, const char *id)
 	s = store_article_head(c->txn, id, &c->allocator, &a);
 	call_release(c, m);
 	if (s == STATUS_NOT_FOUND)
-		return call_field_error(c, s, "article_id",
-		    "article '%s' not found", id);
+		return call_article_not_found(c, "article_id", id);
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read article '%s'", id);
 	return STATUS_OK;
@@ -469,12 +504,18 @@ ann_list_check(struct call *c, const Gloss__V1__ListAnnotationsRequest *q)
 	         "a group (the id of its original article)")) != STATUS_OK ||
 	    (s = valid_filter(c, q->label, valid_label_name, "label",
 	         "a label name (1-64 of A-Z a-z 0-9 _ - / .)")) != STATUS_OK ||
+	    (s = valid_filter(c, q->severity, valid_label_name, "severity",
+	         "an MQM severity (minor, major, ...)")) != STATUS_OK ||
 	    (s = valid_filter(c, q->kb_id, valid_kb_id, "kb_id",
 	         "a Wikidata QID (e.g. Q305177) or NIL")) != STATUS_OK)
 		return s;
 	if ((s = valid_filter(c, q->author, valid_author, "author",
 	         "an author (1-64 bytes without control characters)")) !=
 	        STATUS_OK ||
+	    (s = label_filter(c, q->label, "label")) != STATUS_OK ||
+	    (q->severity[0] != '\0' &&
+	        (s = label_check(c, "mqm_severity", q->severity, "severity")) !=
+	            STATUS_OK) ||
 	    (s = ann_list_article_known(c, q->article_id)) != STATUS_OK)
 		return s;
 	return q->as_of_seq > 0 ? feed_check_seq(c, q->as_of_seq) : STATUS_OK;
@@ -493,7 +534,7 @@ annotation_list(struct call *c)
 	enum status s;
 
 	if (r == NULL || query == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = ann_list_check(c, q)) != STATUS_OK ||
 	    (s = ann_page_start(c, q->page_size, q->page_token, query, &pg.max,
@@ -502,7 +543,7 @@ annotation_list(struct call *c)
 	pg.items = call_alloc(c, pg.max * sizeof(*pg.items));
 	pg.budget = c->env->max_reply_bytes - 4096;
 	if (pg.items == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	pg.mark = call_mark(c);
 	s = nterms > 0 ? store_annotation_join(c->txn, terms, nterms, after,
@@ -517,7 +558,7 @@ annotation_list(struct call *c)
 	r->next_page_token = ann_page_token(c, query, pg.more && pg.n > 0,
 	    pg.n > 0 ? pg.items[pg.n - 1]->id : 0);
 	if (r->next_page_token == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_LIST_ANNOTATIONS;
 	c->reply.list_annotations = r;
@@ -548,7 +589,7 @@ annotation_history(struct call *c)
 	enum status s;
 
 	if (r == NULL || query == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = ann_find(c, q->id, &a)) != STATUS_OK ||
 	    (s = ann_page_start(c, q->page_size, q->page_token, query, &pg.max,
@@ -557,7 +598,7 @@ annotation_history(struct call *c)
 	pg.items = call_alloc(c, pg.max * sizeof(*pg.items));
 	pg.budget = c->env->max_reply_bytes - 4096;
 	if (pg.items == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	s = store_revision_scan(c->txn, q->id, after, &c->allocator,
 	    ann_history_add, &pg);
@@ -569,7 +610,7 @@ annotation_history(struct call *c)
 	r->next_page_token = ann_page_token(c, query, pg.more && pg.n > 0,
 	    pg.n > 0 ? pg.items[pg.n - 1]->revision : 0);
 	if (r->next_page_token == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_GET_ANNOTATION_HISTORY;
 	c->reply.get_annotation_history = r;

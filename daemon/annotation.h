@@ -54,6 +54,24 @@ enum status annotation_check_body(struct call *c, Gloss__V1__Annotation *a,
     const Gloss__V1__Article *art, struct annotation_refs *refs);
 
 /*
+ * INVALID_ARGUMENT unless every path of update mask m names a field an
+ * update may change (UPDATE_MASK_PATH_UNKNOWN, _OUTPUT_ONLY), at most 64
+ * paths.  annotation_mask.c; errors are set on the call.
+ */
+enum status annotation_mask_check(struct call *c,
+    const Gloss__V1__FieldMask *m);
+
+/*
+ * Sets on a (a shallow copy of the stored revision) the fields m names, to
+ * their values in u, the request's annotation (the default if u lacks
+ * them); *spans tells whether a's selectors were replaced, and must be
+ * resolved.  m passed annotation_mask_check().  UPDATE_MASK_PATH_OTHER_KIND
+ * for a field of a body a does not have; errors are set on the call.
+ */
+enum status annotation_mask_apply(struct call *c, Gloss__V1__Annotation *a,
+    Gloss__V1__Annotation *u, const Gloss__V1__FieldMask *m, bool *spans);
+
+/*
  * RESOURCE_EXHAUSTED if annotation a, as it would be stored, packs to more
  * than `limit` bytes: the sentence says how much of it is the text its
  * spans quote, the source span's, the evidence's.

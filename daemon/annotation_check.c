@@ -24,10 +24,10 @@ annotation_article(struct call *c, const char *id, const char *field,
 
 	*a = NULL;
 	if (id[0] == '\0')
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
+		return call_fail(c, REASON(FIELD_REQUIRED), field,
 		    "%s is required", field);
 	if (!valid_id(id))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
+		return call_fail(c, REASON(FIELD_INVALID), field,
 		    "%s %s is not an article id", field, valid_show(c, id));
 	s = store_article_get(c->txn, id, &c->allocator, a);
 	if (s == STATUS_NOT_FOUND && refs != NULL && refs->may_defer) {
@@ -35,18 +35,19 @@ annotation_article(struct call *c, const char *id, const char *field,
 		return STATUS_OK;
 	}
 	if (s == STATUS_NOT_FOUND)
-		return call_field_error(c, s, field, "article '%s' not found",
-		    id);
+		return call_article_not_found(c, field, id);
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read article '%s'", id);
 	/* Deleted then (for an import: by the revision's change) means
 	 * nothing could point into it. */
 	if ((*a)->state == GLOSS__V1__STATE__STATE_DELETED &&
-	    (as_of == 0 || (*a)->delete_seq <= as_of))
-		return call_field_error(c, STATUS_FAILED_PRECONDITION, field,
+	    (as_of == 0 || (*a)->delete_seq <= as_of)) {
+		call_fail(c, REASON(ARTICLE_DELETED), field,
 		    "article '%s' is deleted (by %s); annotations cannot point "
 		    "into it",
 		    id, (*a)->deleted_by);
+		return call_current_article(c, *a);
+	}
 	return STATUS_OK;
 }
 
@@ -54,7 +55,7 @@ static enum status
 ann_length(struct call *c, const char *s, size_t max, const char *field)
 {
 	if (strlen(s) > max)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
+		return call_fail(c, REASON(FIELD_OVER_LIMIT), field,
 		    "%s is %zu bytes; the limit is %zu", field, strlen(s), max);
 	return STATUS_OK;
 }
@@ -67,9 +68,9 @@ ann_span_cmp(const void *x, const void *y)
 	const Gloss__V1__Span *a = *(Gloss__V1__Span *const *)x;
 	const Gloss__V1__Span *b = *(Gloss__V1__Span *const *)y;
 
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	return a->end < b->end ? -1 : a->end > b->end;
+	if (a->byte_start != b->byte_start)
+		return a->byte_start < b->byte_start ? -1 : 1;
+	return a->byte_end < b->byte_end ? -1 : a->byte_end > b->byte_end;
 }
 
 /* Whether span x is exactly y (an imported span and the one glossd makes
@@ -77,7 +78,7 @@ ann_span_cmp(const void *x, const void *y)
 static bool
 ann_span_same(const Gloss__V1__Span *x, const Gloss__V1__Span *y)
 {
-	return x->start == y->start && x->end == y->end &&
+	return x->byte_start == y->byte_start && x->byte_end == y->byte_end &&
 	       x->char_start == y->char_start && x->char_end == y->char_end &&
 	       x->utf16_start == y->utf16_start &&
 	       x->utf16_end == y->utf16_end &&
@@ -89,7 +90,7 @@ ann_span_same(const Gloss__V1__Span *x, const Gloss__V1__Span *y)
 static enum status
 ann_span_mismatch(struct call *c, const char *field)
 {
-	return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
+	return call_fail(c, REASON(SPAN_MISMATCH), field,
 	    "a span does not match the article's text (its offsets, exact, "
 	    "prefix or suffix differ from what the text has there)");
 }
@@ -105,9 +106,10 @@ ann_selector(const Gloss__V1__Annotation *a, size_t i,
 	gloss__v1__range__init(range);
 	sel->selector_case = GLOSS__V1__SPAN_SELECTOR__SELECTOR_RANGE;
 	sel->range = range;
+	range->unit = GLOSS__V1__UNIT__UNIT_BYTES;
 	if (a->spans[i] != NULL) {
-		range->start = a->spans[i]->start;
-		range->end = a->spans[i]->end;
+		range->start = a->spans[i]->byte_start;
+		range->end = a->spans[i]->byte_end;
 	}
 	return sel;
 }
@@ -116,8 +118,8 @@ static enum status
 ann_spans_disjoint(struct call *c, Gloss__V1__Span **spans, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
-		if (spans[i]->start < spans[i - 1]->end)
-			return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		if (spans[i]->byte_start < spans[i - 1]->byte_end)
+			return call_fail(c, REASON(SPANS_OVERLAP),
 			    "annotation.select",
 			    "the spans of one annotation must not overlap: "
 			    "'%s' (chars %u-%u) and '%s' (chars %u-%u)",
@@ -140,13 +142,14 @@ annotation_check_spans(struct call *c, Gloss__V1__Annotation *a,
 	enum status s;
 
 	if (n == 0 || n > ANNOTATION_SPANS_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		return call_fail(c,
+		    n == 0 ? REASON(FIELD_REQUIRED) : REASON(FIELD_OVER_LIMIT),
 		    "annotation.select",
 		    "an annotation has 1 to %d spans (several for a "
 		    "discontinuous mention); this one has %zu",
 		    ANNOTATION_SPANS_MAX, n);
 	if (spans == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		s = span_resolve(c, art->text, len, art->id,
@@ -164,7 +167,7 @@ annotation_check_spans(struct call *c, Gloss__V1__Annotation *a,
 	if ((s = ann_spans_disjoint(c, spans, n)) != STATUS_OK)
 		return s;
 	for (size_t i = 0; refs != NULL && a->n_select == 0 && i < n; i++)
-		if (spans[i]->start != a->spans[i]->start)
+		if (spans[i]->byte_start != a->spans[i]->byte_start)
 			return ann_span_mismatch(c, "annotation.spans");
 	a->spans = spans;
 	a->n_spans = n;
@@ -213,8 +216,7 @@ ann_check_entity(struct call *c, Gloss__V1__Entity *e)
 	    STATUS_OK)
 		return s;
 	if (!valid_kb_id(e->kb_id))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "entity.kb_id",
+		return call_fail(c, REASON(FIELD_INVALID), "entity.kb_id",
 		    "kb_id %s is not a Wikidata QID (Q followed by digits, "
 		    "e.g. Q305177) or NIL",
 		    valid_show(c, e->kb_id));
@@ -234,8 +236,7 @@ ann_check_evidence(struct call *c, Gloss__V1__Evidence *ev,
 		return s;
 	if (ev->article_id[0] == '\0') {
 		if (!valid_url(ev->url))
-			return call_field_error(c, STATUS_INVALID_ARGUMENT,
-			    "evidence",
+			return call_fail(c, REASON(FIELD_INVALID), "evidence",
 			    "evidence is a span of a stored article "
 			    "(article_id and select) or an http(s) URL of at "
 			    "most %d bytes; got %s",
@@ -243,15 +244,14 @@ ann_check_evidence(struct call *c, Gloss__V1__Evidence *ev,
 		return STATUS_OK;
 	}
 	if (ev->url[0] != '\0')
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "evidence",
+		return call_fail(c, REASON(FIELDS_CONFLICT), "evidence",
 		    "evidence names an article or a URL, not both");
 	if ((s = annotation_article(c, ev->article_id, "evidence.article_id",
 	         refs, &src)) != STATUS_OK ||
 	    src == NULL)
 		return s; /* deferred: checked when the import ends */
 	if (ev->select == NULL && ev->span == NULL)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "evidence.select",
+		return call_fail(c, REASON(FIELD_REQUIRED), "evidence.select",
 		    "evidence in an article needs a span of it (select)");
 	s = ann_other_span(c, src, ev->select, &ev->span, "evidence.select",
 	    refs);
@@ -276,7 +276,7 @@ ann_check_correction(struct call *c, Gloss__V1__FactCorrection *f,
 	         "fact_correction.comment")) != STATUS_OK)
 		return s;
 	if (f->n_evidence > ANNOTATION_EVIDENCE_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		return call_fail(c, REASON(FIELD_OVER_LIMIT),
 		    "fact_correction.evidence",
 		    "at most %d pieces of evidence; this has %zu",
 		    ANNOTATION_EVIDENCE_MAX, f->n_evidence);
@@ -302,19 +302,19 @@ ann_note_source(struct call *c, Gloss__V1__TranslationNote *t,
 	if (t->source_article_id[0] == '\0')
 		t->source_article_id = target->translation_of;
 	if (t->source_article_id[0] == '\0')
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
+		return call_fail(c, REASON(FIELD_REQUIRED), field,
 		    "article '%s' is not a translation (it has no "
 		    "translation_of); name the source article",
 		    target->id);
 	if (strcmp(t->source_article_id, target->id) == 0)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
+		return call_fail(c, REASON(FIELD_INVALID), field,
 		    "a translation note's source must be another article");
 	if ((s = annotation_article(c, t->source_article_id, field, refs,
 	         src)) != STATUS_OK ||
 	    *src == NULL)
 		return s;
 	if (strcmp((*src)->group, target->group) != 0)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
+		return call_fail(c, REASON(FIELD_INVALID), field,
 		    "article '%s' (group '%s') is not in the translation group "
 		    "of '%s' (group '%s')",
 		    (*src)->id, (*src)->group, target->id, target->group);
@@ -366,13 +366,12 @@ annotation_check_body(struct call *c, Gloss__V1__Annotation *a,
 	case GLOSS__V1__ANNOTATION__BODY_NOTE:
 		a->kind = GLOSS__V1__KIND__KIND_NOTE;
 		if (a->note->text[0] == '\0')
-			return call_field_error(c, STATUS_INVALID_ARGUMENT,
-			    "note.text", "a note needs text");
+			return call_fail(c, REASON(FIELD_REQUIRED), "note.text",
+			    "a note needs text");
 		return ann_length(c, a->note->text, ANNOTATION_LONG_MAX,
 		    "note.text");
 	default:
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "annotation",
+		return call_fail(c, REASON(FIELD_REQUIRED), "annotation",
 		    "an annotation needs a body: entity, fact_correction, "
 		    "translation_note or note");
 	}
@@ -415,7 +414,7 @@ annotation_check_record(struct call *c, const Gloss__V1__Annotation *a,
 	if (n <= limit)
 		return STATUS_OK;
 	ann_quoted(a, &spans, &source, &evidence);
-	return call_field_error(c, STATUS_RESOURCE_EXHAUSTED, "annotation",
+	return call_fail(c, REASON(RECORD_TOO_LARGE), "annotation",
 	    "the annotation would be a record of %zu bytes: its spans quote "
 	    "%zu bytes of text, its source span %zu, its evidence %zu; glossd "
 	    "keeps records of at most %zu bytes, so that one reply can hold "

@@ -30,7 +30,7 @@ article_check_record(struct call *c, const Gloss__V1__Article *a)
 	for (size_t i = 0; i < a->n_metadata; i++)
 		meta +=
 		    strlen(a->metadata[i]->key) + strlen(a->metadata[i]->value);
-	return call_field_error(c, STATUS_RESOURCE_EXHAUSTED, "article",
+	return call_fail(c, REASON(RECORD_TOO_LARGE), "article",
 	    "article '%s' would be a record of %zu bytes (text %zu, metadata "
 	    "%zu, title and source_url %zu); glossd keeps records of at most "
 	    "%zu bytes, so that GetArticle can return one whole: shorten the "
@@ -77,12 +77,12 @@ article_join_group(struct call *c, Gloss__V1__Article *a)
 		return STATUS_OK;
 	}
 	if (strcmp(a->translation_of, a->id) == 0)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		return call_fail(c, REASON(FIELD_INVALID),
 		    "article.translation_of",
 		    "article '%s' cannot be a translation of itself", a->id);
 	s = store_article_get(c->txn, a->translation_of, &c->allocator, &orig);
 	if (s == STATUS_NOT_FOUND)
-		return call_field_error(c, STATUS_NOT_FOUND,
+		return call_fail(c, REASON(ARTICLE_NOT_FOUND),
 		    "article.translation_of",
 		    "translation_of names article '%s', which does not exist; "
 		    "import the original first",
@@ -90,10 +90,12 @@ article_join_group(struct call *c, Gloss__V1__Article *a)
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read article '%s'",
 		    a->translation_of);
-	if (orig->state == GLOSS__V1__STATE__STATE_DELETED)
-		return call_field_error(c, STATUS_FAILED_PRECONDITION,
-		    "article.translation_of", "article '%s' is deleted",
-		    a->translation_of);
+	if (orig->state == GLOSS__V1__STATE__STATE_DELETED) {
+		call_fail(c, REASON(ARTICLE_DELETED), "article.translation_of",
+		    "article '%s' is deleted (by %s)", a->translation_of,
+		    orig->deleted_by);
+		return call_current_article(c, orig);
+	}
 	a->group = orig->group;
 	return STATUS_OK;
 }
@@ -156,7 +158,7 @@ article_reply_one(struct call *c, const Gloss__V1__Article *a,
     Gloss__V1__Article **slot)
 {
 	if ((*slot = article_without_text(c, a)) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	return STATUS_OK;
 }
@@ -169,18 +171,19 @@ article_create(struct call *c)
 	enum status s;
 
 	if (a == NULL)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "article",
+		return call_fail(c, REASON(FIELD_REQUIRED), "article",
 		    "CreateArticle needs an article");
 	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = valid_article(c, a, "article")) != STATUS_OK)
 		return s;
 	if (a->id[0] == '\0' && (a->id = article_make_id(c, a)) == NULL)
-		return call_error(c, STATUS_INTERNAL, "cannot make an id");
+		return call_fail(c, REASON(INTERNAL_ERROR), NULL,
+		    "cannot make an id");
 	s = store_article_get(c->txn, a->id, &c->allocator, &old);
 	if (s == STATUS_OK)
-		return call_field_error(c, STATUS_ALREADY_EXISTS, "article.id",
+		return call_fail(c, REASON(ARTICLE_EXISTS), "article.id",
 		    "article '%s' already exists (created by %s)%s", a->id,
 		    old->created_by,
 		    old->state == GLOSS__V1__STATE__STATE_DELETED
@@ -211,17 +214,16 @@ article_find(struct call *c, const char *id, bool head, Gloss__V1__Article **a)
 	enum status s;
 
 	if (id[0] == '\0')
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "id",
+		return call_fail(c, REASON(FIELD_REQUIRED), "id",
 		    "no article id given");
 	if (!valid_id(id))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "id",
+		return call_fail(c, REASON(FIELD_INVALID), "id",
 		    "%s is not an article id (1-%d of A-Z a-z 0-9 . _ -)",
 		    valid_show(c, id), VALID_ID_MAX);
 	s = head ? store_article_head(c->txn, id, &c->allocator, a)
 	         : store_article_get(c->txn, id, &c->allocator, a);
 	if (s == STATUS_NOT_FOUND)
-		return call_field_error(c, s, "id", "article '%s' not found",
-		    id);
+		return call_article_not_found(c, "id", id);
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read article '%s'", id);
 	return STATUS_OK;
@@ -236,7 +238,7 @@ article_get(struct call *c)
 	enum status s;
 
 	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = article_find(c, q->id, q->omit_text, &a)) != STATUS_OK)
 		return s;
@@ -244,7 +246,7 @@ article_get(struct call *c)
 	    (s = feed_check_seq(c, q->as_of_seq)) != STATUS_OK)
 		return s;
 	if (!feed_article_as_of(c, a, q->as_of_seq))
-		return call_field_error(c, STATUS_NOT_FOUND, "as_of_seq",
+		return call_fail(c, REASON(NOT_IN_SNAPSHOT), "as_of_seq",
 		    "article '%s' did not exist yet after change %" PRIu64
 		    " (it was created by change %" PRIu64 ")",
 		    a->id, q->as_of_seq, a->create_seq);
@@ -323,7 +325,7 @@ article_list(struct call *c)
 	enum status s;
 
 	if (r == NULL || query == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = article_list_check(c, q)) != STATUS_OK ||
 	    (s = page_size(c, q->page_size, &pg.max)) != STATUS_OK ||
@@ -333,7 +335,7 @@ article_list(struct call *c)
 	pg.items = call_alloc(c, pg.max * sizeof(*pg.items));
 	pg.budget = c->env->max_reply_bytes - 4096;
 	if (pg.items == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	pg.mark = call_mark(c);
 	s = store_article_scan_heads(c->txn, &f, &c->allocator,
@@ -347,7 +349,7 @@ article_list(struct call *c)
 		r->next_page_token = page_token_make(c, query,
 		    pg.items[pg.n - 1]->id, strlen(pg.items[pg.n - 1]->id));
 	if (r->next_page_token == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_LIST_ARTICLES;
 	c->reply.list_articles = r;
@@ -363,19 +365,25 @@ article_delete(struct call *c)
 	enum status s;
 
 	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = article_find(c, q->id, false, &a)) != STATUS_OK)
 		return s;
-	if (a->state == GLOSS__V1__STATE__STATE_DELETED)
-		return call_error(c, STATUS_FAILED_PRECONDITION,
+	if (a->state == GLOSS__V1__STATE__STATE_DELETED) {
+		call_fail(c, REASON(ARTICLE_DELETED), NULL,
 		    "article '%s' is already deleted (by %s)", a->id,
 		    a->deleted_by);
-	if (q->etag[0] != '\0' && strcmp(q->etag, a->etag) != 0)
-		return call_field_error(c, STATUS_ABORTED, "etag",
-		    "article '%s' changed since you read it (etag %s, now %s); "
-		    "read it again",
-		    a->id, q->etag, a->etag);
+		return call_current_article(c, a);
+	}
+	if (q->etag[0] != '\0' && strcmp(q->etag, a->etag) != 0) {
+		call_fail(c, REASON(STALE_ETAG), "etag",
+		    "article '%s' changed since you read it: it is now "
+		    "revision %" PRIu64 " by %s (etag %s, yours %s); read it "
+		    "again",
+		    a->id, a->revision, a->created_by, a->etag,
+		    call_clip(c, q->etag, 40));
+		return call_current_article(c, a);
+	}
 	a->state = GLOSS__V1__STATE__STATE_DELETED;
 	a->revision++;
 	a->deleted_by = c->req->author;

@@ -10,6 +10,7 @@
 #include "text.h"
 
 #define CALL_BLOCK_MIN (16 * 1024)
+#define CALL_META_MAX  256 /* bytes of a metadata value */
 
 struct call_block {
 	struct call_block *next;
@@ -161,43 +162,74 @@ call_printf(struct call *c, const char *fmt, ...)
 	return p;
 }
 
-/* Makes the status message valid UTF-8 if it is not (a %.Ns of client
- * text, or the spare buffer's cut), so that every reply's message is. */
-static void
-call_scrub_message(struct call *c)
+/* The message in valid UTF-8 (a %.Ns of client text may break it) of at
+ * most CALL_MESSAGE_MAX bytes, in the arena or else the spare buffer. */
+static const char *
+call_fit_message(struct call *c, const char *m)
 {
-	const char *m = c->status.message;
-	size_t n = strlen(m), bad;
+	size_t n = strlen(m), bad, k;
 	char tmp[sizeof(c->spare_message)], *p;
 
-	if (text_utf8_check(m, n, &bad))
-		return;
-	/* Each bad byte grows to 3 (U+FFFD); the spare is the fallback. */
-	if ((p = call_alloc(c, 3 * n + 1)) != NULL) {
-		text_scrub(m, n, p, 3 * n + 1);
-		c->status.message = p;
-		return;
+	if (!text_utf8_check(m, n, &bad)) {
+		/* Each bad byte grows to 3 (U+FFFD). */
+		if ((p = call_alloc(c, 3 * n + 1)) == NULL) {
+			text_scrub(m, n, tmp, sizeof(tmp));
+			memcpy(c->spare_message, tmp, sizeof(tmp));
+			return c->spare_message;
+		}
+		n = text_scrub(m, n, p, 3 * n + 1);
+		m = p;
 	}
-	text_scrub(m, n, tmp, sizeof(tmp));
-	memcpy(c->spare_message, tmp, sizeof(tmp));
-	c->status.message = c->spare_message;
+	if (n <= CALL_MESSAGE_MAX)
+		return m;
+	k = text_clip(m, n, CALL_MESSAGE_MAX - (sizeof("…") - 1));
+	if ((p = call_alloc(c, k + sizeof("…"))) == NULL) {
+		p = c->spare_message;
+		k = text_clip(m, n, sizeof(c->spare_message) - sizeof("…"));
+	}
+	memmove(p, m, k);
+	memcpy(p + k, "…", sizeof("…"));
+	return p;
+}
+
+void
+call_set_message(struct call *c, const char *m)
+{
+	c->status.message = call_str(call_fit_message(c, m));
+	if (c->status.n_details > 0)
+		c->status.details[0]->description = c->status.message;
+}
+
+/* The reason of an error known by its code alone.  RESOURCE_EXHAUSTED is
+ * the arena's (out of memory) when it is half spent, else the store's. */
+static Gloss__V1__Reason
+call_generic_reason(const struct call *c, enum status s)
+{
+	if (s == STATUS_RESOURCE_EXHAUSTED && c->allocated >= c->budget / 2)
+		return REASON(OUT_OF_MEMORY);
+	return reason_of_status(s);
 }
 
 static void
-call_set_status(struct call *c, enum status s, const char *field,
-    const char *fmt, va_list ap)
+call_set_status(struct call *c, enum status s, Gloss__V1__Reason r,
+    const char *field, const char *fmt, va_list ap)
 {
 	va_list ap2;
+	char *m;
 
+	/* A new error replaces the old one whole, details included. */
+	gloss__v1__status__init(&c->status);
 	c->status.code = (Gloss__V1__Code)s;
+	c->status.reason =
+	    r != REASON(REASON_UNSPECIFIED) ? r : call_generic_reason(c, s);
 	va_copy(ap2, ap);
-	c->status.message = call_vprintf(c, fmt, ap2);
+	m = call_vprintf(c, fmt, ap2);
 	va_end(ap2);
-	if (c->status.message == NULL) {
+	if (m == NULL) {
 		vsnprintf(c->spare_message, sizeof(c->spare_message), fmt, ap);
-		c->status.message = c->spare_message;
+		m = c->spare_message;
 	}
-	call_scrub_message(c);
+	c->status.message = call_str(call_fit_message(c, m));
 	if (field == NULL)
 		return;
 	gloss__v1__field_violation__init(&c->spare_violation);
@@ -219,7 +251,7 @@ call_error(struct call *c, enum status s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	call_set_status(c, s, NULL, fmt, ap);
+	call_set_status(c, s, REASON(REASON_UNSPECIFIED), NULL, fmt, ap);
 	va_end(ap);
 	return s;
 }
@@ -231,8 +263,106 @@ call_field_error(struct call *c, enum status s, const char *field,
 	va_list ap;
 
 	va_start(ap, fmt);
-	call_set_status(c, s, field, fmt, ap);
+	call_set_status(c, s, REASON(REASON_UNSPECIFIED), field, fmt, ap);
 	va_end(ap);
+	return s;
+}
+
+enum status
+call_fail(struct call *c, Gloss__V1__Reason r, const char *field,
+    const char *fmt, ...)
+{
+	enum status s = reason_code(r);
+	va_list ap;
+
+	va_start(ap, fmt);
+	call_set_status(c, s, r, field, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void
+call_meta(struct call *c, const char *key, const char *fmt, ...)
+{
+	Gloss__V1__Status__MetadataEntry *e = call_alloc(c, sizeof(*e)), **v;
+	size_t n = c->status.n_metadata, bad;
+	va_list ap;
+
+	v = call_alloc(c, (n + 1) * sizeof(*v));
+	if (e == NULL || v == NULL)
+		return;
+	gloss__v1__status__metadata_entry__init(e);
+	e->key = call_str(key);
+	va_start(ap, fmt);
+	e->value = call_vprintf(c, fmt, ap);
+	va_end(ap);
+	/* Values may quote what the client sent (valid UTF-8, as every
+	 * string of a request): bounded as a message quotes it. */
+	if (e->value == NULL ||
+	    !text_utf8_check(e->value, strlen(e->value), &bad))
+		return;
+	e->value = call_str(call_clip(c, e->value, CALL_META_MAX));
+	if (n > 0)
+		memcpy(v, c->status.metadata, n * sizeof(*v));
+	v[n] = e;
+	c->status.metadata = v;
+	c->status.n_metadata = n + 1;
+}
+
+static Gloss__V1__CurrentRevision *
+call_current(struct call *c, const char *article_id, uint64_t revision,
+    const char *etag, Gloss__V1__State state)
+{
+	Gloss__V1__CurrentRevision *r = call_alloc(c, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	gloss__v1__current_revision__init(r);
+	r->article_id = call_str(article_id);
+	r->revision = revision;
+	r->etag = call_str(etag);
+	r->state = state;
+	c->status.current = r;
+	return r;
+}
+
+enum status
+call_current_article(struct call *c, const Gloss__V1__Article *a)
+{
+	bool gone = a->state == GLOSS__V1__STATE__STATE_DELETED;
+	Gloss__V1__CurrentRevision *r =
+	    call_current(c, a->id, a->revision, a->etag, a->state);
+
+	if (r != NULL) {
+		r->author = gone ? a->deleted_by : a->created_by;
+		r->time_ms = gone ? a->delete_time_ms : a->create_time_ms;
+		r->seq = gone ? a->delete_seq : a->create_seq;
+	}
+	return call_status(c);
+}
+
+enum status
+call_current_annotation(struct call *c, const Gloss__V1__Annotation *a)
+{
+	Gloss__V1__CurrentRevision *r =
+	    call_current(c, a->article_id, a->revision, a->etag, a->state);
+
+	if (r != NULL) {
+		r->annotation_id = a->id;
+		r->author = a->updated_by;
+		r->time_ms = a->update_time_ms;
+		r->seq = a->update_seq;
+	}
+	return call_status(c);
+}
+
+enum status
+call_article_not_found(struct call *c, const char *field, const char *id)
+{
+	enum status s = call_fail(c, REASON(ARTICLE_NOT_FOUND), field,
+	    "article '%s' not found", call_clip(c, id, 140));
+
+	call_meta(c, "article_id", "%s", id);
 	return s;
 }
 

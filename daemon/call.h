@@ -15,6 +15,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "gloss/v1/gloss.pb-c.h"
+#include "reason.h"
 #include "status.h"
 
 struct store;
@@ -145,6 +146,49 @@ enum status call_error(struct call *c, enum status s, const char *fmt, ...)
 /* As call_error(), naming the offending field in the status's details. */
 enum status call_field_error(struct call *c, enum status s, const char *field,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*
+ * Both set the status's reason from the code alone (reason_of_status():
+ * STORAGE_FULL or OUT_OF_MEMORY, DATA_DAMAGED, ...), which is right for a
+ * store's failure.  A refusal with a cause of its own says which:
+ *     return call_fail(c, REASON(ARTICLE_NOT_FOUND), "id",
+ *         "article '%s' not found", id);
+ * sets the reason, the code that goes with it (reason.h), the message and,
+ * unless field is NULL, the field, and returns the code.
+ */
+enum status call_fail(struct call *c, Gloss__V1__Reason r, const char *field,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Longest status message, in bytes: longer ones are cut by text_clip(). */
+#define CALL_MESSAGE_MAX 4096
+
+/*
+ * Replaces the status's message (and its field's description) with m,
+ * made valid UTF-8 and cut to CALL_MESSAGE_MAX; the code and reason stay.
+ */
+void call_set_message(struct call *c, const char *m);
+
+/*
+ * Adds key: value (printf) to the status's metadata, the facts a program
+ * reads (docs/protocol.md lists each reason's keys).  Nothing is added
+ * when the arena is spent: the message still says it all.
+ */
+void call_meta(struct call *c, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Puts the record as it stands (its revision, etag, state, and who made
+ * it when) in the status of the refusal just set, as Status.current, and
+ * returns the status's code: for STALE_ETAG and the *_DELETED reasons.
+ */
+enum status call_current_article(struct call *c, const Gloss__V1__Article *a);
+enum status call_current_annotation(struct call *c,
+    const Gloss__V1__Annotation *a);
+
+/* ARTICLE_NOT_FOUND: "article 'id' not found", naming field (if not NULL),
+ * with id in the metadata; returns NOT_FOUND. */
+enum status call_article_not_found(struct call *c, const char *field,
+    const char *id);
 
 /* The reply's status code so far (OK until an error is set). */
 enum status call_status(const struct call *c);

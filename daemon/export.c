@@ -16,9 +16,11 @@
 
 #include "export_walk.h"
 #include "feed.h"
+#include "label.h"
 #include "method.h"
 #include "page.h"
 #include "store.h"
+#include "valid.h"
 
 /* Of a reply, for losses at least: they may take whatever data leaves. */
 #define EXPORT_LOSS_RESERVE ((size_t)128 << 10)
@@ -161,8 +163,8 @@ export_token_read(struct call *c, struct export_run *r, const char *query)
 	        &phase, &r->as_of, &r->at.ann, &r->at.seq, &r->at.counter,
 	        &r->at.skip, &r->at_lskip, &wrote) != 8 ||
 	    phase < EXPORT_AT_PROLOGUE || phase > EXPORT_AT_DONE)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "page_token", "page_token is damaged; start again");
+		return call_fail(c, REASON(PAGE_TOKEN_INVALID), "page_token",
+		    "page_token is damaged; start again");
 	r->at.phase = phase;
 	r->at_wrote = wrote != 0;
 	p = key;
@@ -199,18 +201,21 @@ export_check(struct call *c, struct export_run *r)
 	enum status s;
 
 	if ((r->f = export_find(q->format)) == NULL)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "format",
+		return call_fail(c, REASON(FORMAT_UNKNOWN), "format",
 		    "there is no export format '%s'; the formats are jsonl, "
 		    "w3c, brat, conll, mqm and spacy",
 		    call_clip(c, q->format, 40));
 	if (scopes > 1)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "article_id",
+		return call_fail(c, REASON(FIELDS_CONFLICT), "article_id",
 		    "give at most one scope: article_id, group or language");
 	if (q->kind < GLOSS__V1__KIND__KIND_UNSPECIFIED ||
 	    q->kind > GLOSS__V1__KIND__KIND_NOTE)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "kind",
+		return call_fail(c, REASON(FIELD_INVALID), "kind",
 		    "unknown kind %d", (int)q->kind);
+	if ((s = valid_filter(c, q->label, valid_label_name, "label",
+	         "a label name (1-64 of A-Z a-z 0-9 _ - / .)")) != STATUS_OK ||
+	    (s = label_filter(c, q->label, "label")) != STATUS_OK)
+		return s;
 	if (q->as_of_seq > 0 &&
 	    (s = feed_check_seq(c, q->as_of_seq)) != STATUS_OK)
 		return s;
@@ -233,18 +238,17 @@ export_first(struct call *c, struct export_run *r)
 		return STATUS_OK;
 	s = store_article_get(c->txn, q->article_id, &c->allocator, &a);
 	if (s == STATUS_NOT_FOUND)
-		return call_field_error(c, s, "article_id",
-		    "article '%s' not found", call_clip(c, q->article_id, 140));
+		return call_article_not_found(c, "article_id", q->article_id);
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read article '%s'",
 		    call_clip(c, q->article_id, 140));
 	if (a->create_seq > r->as_of)
-		return call_field_error(c, STATUS_NOT_FOUND, "as_of_seq",
+		return call_fail(c, REASON(NOT_IN_SNAPSHOT), "as_of_seq",
 		    "article '%s' did not exist yet after change %" PRIu64
 		    " (it was created by change %" PRIu64 ")",
 		    a->id, r->as_of, a->create_seq);
 	if (!export_in_snapshot(r, a))
-		return call_field_error(c, STATUS_NOT_FOUND, "article_id",
+		return call_fail(c, REASON(NOT_IN_SNAPSHOT), "article_id",
 		    "article '%s' was deleted by change %" PRIu64
 		    ", so it is not in the export's snapshot (change %" PRIu64
 		    "); only jsonl exports deleted articles",
@@ -273,7 +277,7 @@ export_out_init(struct call *c, struct export_run *r)
 	r->out.total = total;
 	r->out.path = "";
 	if ((r->out.buf = call_alloc(c, cap)) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	r->x.out = &r->out;
 	r->x.q = r->q;
@@ -287,7 +291,7 @@ export_reply(struct call *c, struct export_run *r, const char *query)
 	struct store_info info;
 
 	if (e == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	gloss__v1__export_response__init(e);
 	e->chunks = r->out.chunks;
@@ -303,7 +307,7 @@ export_reply(struct call *c, struct export_run *r, const char *query)
 	else if (store_info(c->txn, &info) == STATUS_OK)
 		e->articles_total = info.article_count;
 	if ((e->next_page_token = export_token_make(c, r, query)) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_EXPORT;
 	c->reply.export = e;
@@ -318,7 +322,7 @@ export_export(struct call *c)
 	enum status s;
 
 	if (query == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = export_check(c, &r)) != STATUS_OK ||
 	    (s = page_size(c, r.q->page_size, &r.max_pieces)) != STATUS_OK ||

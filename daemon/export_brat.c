@@ -212,11 +212,11 @@ brat_fragments(struct export_ctx *x, const Gloss__V1__Annotation *a,
 
 	for (size_t i = 0; i < a->n_spans; i++) {
 		const Gloss__V1__Span *sp = a->spans[i];
-		size_t b = sp->start;
-		while (b < sp->end) {
+		size_t b = sp->byte_start;
+		while (b < sp->byte_end) {
 			size_t e = b;
-			while (
-			    e < sp->end && text[e] != '\n' && text[e] != '\r')
+			while (e < sp->byte_end && text[e] != '\n' &&
+			       text[e] != '\r')
 				e++;
 			if (e > b && text_part)
 				export_write(o, first ? "" : " ",
@@ -224,10 +224,10 @@ brat_fragments(struct export_ctx *x, const Gloss__V1__Annotation *a,
 			if (e > b && text_part)
 				export_write(o, text + b, e - b);
 			else if (e > b) {
-				size_t cb =
-				    sp->char_start +
-				    export_chars(text + sp->start,
-				        sp->end - sp->start, b - sp->start);
+				size_t cb = sp->char_start +
+				            export_chars(text + sp->byte_start,
+				                sp->byte_end - sp->byte_start,
+				                b - sp->byte_start);
 				export_printf(o, "%s%zu %zu", first ? " " : ";",
 				    cb,
 				    cb + export_chars(text + b, e - b, e - b));
@@ -381,7 +381,8 @@ static bool
 brat_has_text(const struct export_ctx *x, const Gloss__V1__Annotation *a)
 {
 	for (size_t i = 0; i < a->n_spans; i++)
-		for (size_t b = a->spans[i]->start; b < a->spans[i]->end; b++)
+		for (size_t b = a->spans[i]->byte_start;
+		     b < a->spans[i]->byte_end; b++)
 			if (x->article->text[b] != '\n' &&
 			    x->article->text[b] != '\r')
 				return true;

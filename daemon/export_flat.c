@@ -79,8 +79,8 @@ export_flat_push(struct export_flat *f, const Gloss__V1__Annotation *a)
 		f->e = grown;
 	}
 	f->e[f->n].id = a->id;
-	f->e[f->n].start = a->spans[0]->start;
-	f->e[f->n].end = a->spans[0]->end;
+	f->e[f->n].start = a->spans[0]->byte_start;
+	f->e[f->n].end = a->spans[0]->byte_end;
 	f->e[f->n].label = (uint32_t)label;
 	f->n++;
 	return true;

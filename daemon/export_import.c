@@ -34,7 +34,7 @@ import_check_empty(struct call *c)
 	    (s = store_annotation_next_id(c->txn, &next_id)) != STATUS_OK)
 		return call_error(c, s, "cannot read the data folder");
 	if (info.article_count > 0 || next_id > 1 || info.last_seq > 0)
-		return call_error(c, STATUS_FAILED_PRECONDITION,
+		return call_fail(c, REASON(DATA_FOLDER_NOT_EMPTY), NULL,
 		    "the data folder is not empty (%" PRIu64
 		    " articles, %" PRIu64 " changes): an import restores a "
 		    "whole export, ids and sequence numbers included, so it "
@@ -53,7 +53,8 @@ import_begin(struct call *c, struct store_import *st)
 	if ((s = import_check_empty(c)) != STATUS_OK)
 		return s;
 	if (hash_random(&st->id, sizeof(st->id)) != 0)
-		return call_error(c, STATUS_INTERNAL, "no random numbers");
+		return call_fail(c, REASON(INTERNAL_ERROR), NULL,
+		    "no random numbers");
 	st->line = 1;
 	return STATUS_OK;
 }
@@ -83,20 +84,19 @@ import_find(struct call *c, const char *token, struct store_import *st)
 	if (token[0] == '\0' && s == STATUS_NOT_FOUND)
 		return import_begin(c, st);
 	if (token[0] == '\0')
-		return call_error(c, STATUS_FAILED_PRECONDITION, "%s",
+		return call_fail(c, REASON(IMPORT_UNFINISHED), NULL, "%s",
 		    import_status_sentence(c, st));
 	if (page_token_read(c, token, IMPORT_QUERY, &key, &n) != STATUS_OK)
 		return call_status(c);
 	if (s == STATUS_NOT_FOUND)
-		return call_field_error(c, STATUS_FAILED_PRECONDITION,
-		    "import_token",
+		return call_fail(c, REASON(IMPORT_NONE), "import_token",
 		    "no import is unfinished: the one this token continues "
 		    "ended or was abandoned");
 	if ((want = import_token(c, st)) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if (strcmp(want, token) != 0)
-		return call_field_error(c, STATUS_ABORTED, "import_token",
+		return call_fail(c, REASON(IMPORT_TOKEN_STALE), "import_token",
 		    "this call does not continue the import where it stands "
 		    "(byte %" PRIu64 " of its file): another client imports, "
 		    "or a call was lost; resume it (resume: true) to learn "
@@ -118,7 +118,7 @@ import_finish_line(struct import_run *run, const char *data, size_t n)
 	enum status s;
 
 	if (line == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = store_import_parts_take(c->txn, &run->st, line)) !=
 	    STATUS_OK) {
@@ -141,7 +141,7 @@ import_keep(struct import_run *run, const char *data, size_t n)
 	enum status s;
 
 	if (run->st.pending + n > IMPORT_LINE_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "data",
+		return call_fail(c, REASON(IMPORT_RECORD_INVALID), "data",
 		    "line %" PRIu64
 		    " is over %zu bytes, longer than any record "
 		    "of a jsonl export: this is not one",
@@ -186,7 +186,7 @@ import_reply(struct call *c, const struct import_run *run, bool complete,
 	Gloss__V1__ImportRecordsResponse *r = call_alloc(c, sizeof(*r));
 
 	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	gloss__v1__import_records_response__init(r);
 	import_progress(&run->st, r);
@@ -195,7 +195,7 @@ import_reply(struct call *c, const struct import_run *run, bool complete,
 	r->abandoned = abandoned;
 	if (!complete && !abandoned &&
 	    (r->import_token = import_token(c, &run->st)) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_IMPORT_RECORDS;
 	c->reply.import_records = r;
@@ -243,7 +243,7 @@ import_abandon(struct call *c, struct import_run *run)
 	enum status s = store_import_get(c->txn, &run->st);
 
 	if (s == STATUS_NOT_FOUND)
-		return call_error(c, STATUS_FAILED_PRECONDITION,
+		return call_fail(c, REASON(IMPORT_NONE), NULL,
 		    "no import is unfinished: there is nothing to abandon");
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read the import's state");
@@ -263,7 +263,7 @@ import_resume(struct call *c, struct import_run *run, const char *data)
 	enum status s = store_import_get(c->txn, &run->st);
 
 	if (s == STATUS_NOT_FOUND)
-		return call_error(c, STATUS_FAILED_PRECONDITION,
+		return call_fail(c, REASON(IMPORT_NONE), NULL,
 		    "no import is unfinished: there is nothing to resume");
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read the import's state");
@@ -271,7 +271,7 @@ import_resume(struct call *c, struct import_run *run, const char *data)
 		n--;
 	hash_sha256(data, n, h);
 	if (run->st.header && memcmp(h, run->st.header_sha256, HASH_SIZE) != 0)
-		return call_field_error(c, STATUS_FAILED_PRECONDITION, "data",
+		return call_fail(c, REASON(IMPORT_OTHER_FILE), "data",
 		    "this file's header is not that of the file being "
 		    "imported: resume with the same file, or abandon the "
 		    "import");
@@ -285,10 +285,10 @@ import_records(struct call *c, struct import_run *run)
 	enum status s;
 
 	if (strcmp(q->format, "jsonl") != 0)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "format",
+		return call_fail(c, REASON(FORMAT_UNKNOWN), "format",
 		    "only format 'jsonl' (a gloss export) can be imported");
 	if (q->abandon + q->resume > 1 || (q->abandon && q->data[0] != '\0'))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "abandon",
+		return call_fail(c, REASON(FIELDS_CONFLICT), "abandon",
 		    "abandon takes no data, and not with resume");
 	if (q->abandon)
 		return import_abandon(c, run);

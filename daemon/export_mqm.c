@@ -171,14 +171,15 @@ mqm_segment(struct export_ctx *x, const char *text, size_t from, size_t to,
 	size_t at = from;
 
 	/* Trailing white space of the sentence is no part of it. */
-	while (to > sp[n - 1]->end && strchr(" \t\r\n", text[to - 1]) != NULL)
+	while (
+	    to > sp[n - 1]->byte_end && strchr(" \t\r\n", text[to - 1]) != NULL)
 		to--;
 	for (size_t i = 0; i < n && mark; i++) {
-		mqm_field(x, text, at, sp[i]->start);
+		mqm_field(x, text, at, sp[i]->byte_start);
 		export_puts(x->out, "<v>");
-		mqm_field(x, text, sp[i]->start, sp[i]->end);
+		mqm_field(x, text, sp[i]->byte_start, sp[i]->byte_end);
 		export_puts(x->out, "</v>");
-		at = sp[i]->end;
+		at = sp[i]->byte_end;
 	}
 	mqm_field(x, text, at, to);
 }
@@ -188,9 +189,9 @@ static void
 mqm_target(struct export_ctx *x, const struct mqm_state *st,
     const Gloss__V1__Annotation *a, bool mark)
 {
-	size_t first = mqm_sentence(st->sb, st->ns, a->spans[0]->start);
-	size_t last =
-	    mqm_sentence(st->sb, st->ns, a->spans[a->n_spans - 1]->end - 1);
+	size_t first = mqm_sentence(st->sb, st->ns, a->spans[0]->byte_start);
+	size_t last = mqm_sentence(st->sb, st->ns,
+	    a->spans[a->n_spans - 1]->byte_end - 1);
 
 	mqm_segment(x, x->article->text, st->sb[first],
 	    last + 1 < st->ns ? st->sb[last + 1] : x->text_len, a->spans,
@@ -223,14 +224,14 @@ mqm_source(struct export_ctx *x, const Gloss__V1__Annotation *a, bool mark)
 	if (sp == NULL || src == NULL)
 		return;
 	n = strlen(src->text);
-	if (sp->end > n || sp->start >= sp->end)
+	if (sp->byte_end > n || sp->byte_start >= sp->byte_end)
 		return;
 	if (!export_breaks_open(&b, src->text, n, src->language, false)) {
 		export_breaks_close(&b);
 		x->out->oom = x->out->full = true;
 		return;
 	}
-	export_breaks_around(&b, sp->start, sp->end, &from, &to);
+	export_breaks_around(&b, sp->byte_start, sp->byte_end, &from, &to);
 	export_breaks_close(&b);
 	mqm_segment(x, src->text, from, to,
 	    (Gloss__V1__Span *const *)&t->source_span, 1, mark);
@@ -271,7 +272,7 @@ mqm_annotation(struct export_ctx *x, const Gloss__V1__Annotation *a)
 		    "a discontinuous span of %zu parts is marked as %zu <v> "
 		    "ranges in one row",
 		    a->n_spans, a->n_spans);
-	seg = mqm_sentence(st->sb, st->ns, a->spans[0]->start);
+	seg = mqm_sentence(st->sb, st->ns, a->spans[0]->byte_start);
 	x->written++;
 	mqm_field(x, mqm_system(x->article), 0, strlen(mqm_system(x->article)));
 	export_printf(x->out, "\t%s\t%zu\t%" PRIu64 "\t", t->source_article_id,

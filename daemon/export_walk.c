@@ -76,7 +76,7 @@ export_stop(struct export_run *r, const struct export_pos *p, size_t skip,
 	/* p->article may live in a record that is freed before the reply. */
 	r->next.article = call_strndup(r->call, p->article, strlen(p->article));
 	if (r->next.article == NULL)
-		r->failed = call_error(r->call, STATUS_RESOURCE_EXHAUSTED,
+		r->failed = call_fail(r->call, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	return false;
 }
@@ -93,7 +93,8 @@ export_begin(struct export_run *r, const struct export_pos *p)
 		r->started = true;
 		if ((r->at.skip > 0 || r->at_lskip > 0) &&
 		    !export_same(p, &r->at)) {
-			r->failed = call_error(r->call, STATUS_INTERNAL,
+			r->failed = call_fail(r->call, REASON(INTERNAL_ERROR),
+			    NULL,
 			    "the export lost its place between pages; start "
 			    "it again");
 			return false;
@@ -114,7 +115,7 @@ export_end(struct export_run *r)
 {
 	call_release(&r->scratch, r->piece_mark);
 	if (r->out.oom) {
-		r->failed = call_error(r->call, STATUS_RESOURCE_EXHAUSTED,
+		r->failed = call_fail(r->call, REASON(OUT_OF_MEMORY), NULL,
 		    "glossd ran out of memory making a page of the export; "
 		    "try again later");
 		return false;
@@ -123,7 +124,7 @@ export_end(struct export_run *r)
 		return export_stop(r, &r->cur, r->out.cut, r->out.loss_cut);
 	if (r->out.piece_pos < r->out.skip ||
 	    r->out.loss_pos < r->out.loss_skip) {
-		r->failed = call_error(r->call, STATUS_INTERNAL,
+		r->failed = call_fail(r->call, REASON(INTERNAL_ERROR), NULL,
 		    "a piece of the export came out shorter than on the page "
 		    "before; start the export again");
 		return false;
@@ -406,7 +407,7 @@ export_article(struct export_run *r, Gloss__V1__Article *a)
 	if (!export_in_snapshot(r, a))
 		return true;
 	if (!feed_article_as_of(&r->scratch, &then, r->as_of)) {
-		r->failed = call_error(r->call, STATUS_RESOURCE_EXHAUSTED,
+		r->failed = call_fail(r->call, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 		return false;
 	}

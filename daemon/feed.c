@@ -28,9 +28,21 @@ feed_record(struct call *c, const struct feed_entry *e, uint64_t *seq,
 	 * that rewinds revisions, and readable in a log. */
 	*etag = call_printf(c, "%" PRIu64 "-%" PRIx64, e->revision, ch.seq);
 	if (*etag == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	return STATUS_OK;
+}
+
+/* OUT_OF_RANGE: sequence `seq` of `field` is past `last`, the newest. */
+static enum status
+feed_past_end(struct call *c, const char *field, uint64_t seq, uint64_t last)
+{
+	call_fail(c, REASON(SEQ_PAST_END), field,
+	    "%s %" PRIu64 " is past the newest change (%" PRIu64 "): it is "
+	    "not a sequence number of this store's feed",
+	    field, seq, last);
+	call_meta(c, "last_seq", "%" PRIu64, last);
+	return call_status(c);
 }
 
 enum status
@@ -42,10 +54,7 @@ feed_check_seq(struct call *c, uint64_t seq)
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read the change feed");
 	if (seq > last)
-		return call_field_error(c, STATUS_OUT_OF_RANGE, "as_of_seq",
-		    "sequence %" PRIu64 " is past the newest change (%" PRIu64
-		    ")",
-		    seq, last);
+		return feed_past_end(c, "as_of_seq", seq, last);
 	return STATUS_OK;
 }
 
@@ -164,21 +173,26 @@ feed_list_changes(struct call *c)
 	enum status s;
 
 	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if (q->wait_ms > FEED_WAIT_MAX_MS)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "wait_ms",
+		return call_fail(c, REASON(FIELD_OVER_LIMIT), "wait_ms",
 		    "wait at most %d ms, then ask again", FEED_WAIT_MAX_MS);
 	if ((s = page_size(c, q->limit, &pg.max)) != STATUS_OK)
 		return s;
 	pg.items = call_alloc(c, pg.max * sizeof(*pg.items));
 	pg.budget = c->env->max_reply_bytes - 4096;
 	if (pg.items == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	gloss__v1__list_changes_response__init(r);
-	if ((s = store_change_last(c->txn, &r->last_seq)) != STATUS_OK ||
-	    (s = store_change_scan(c->txn, q->since_seq, &c->allocator,
+	if ((s = store_change_last(c->txn, &r->last_seq)) != STATUS_OK)
+		return call_error(c, s, "cannot read the change feed");
+	/* A cursor past the end is from another store (or one restored from
+	 * an older backup): waiting would never bring its change. */
+	if (q->since_seq > r->last_seq)
+		return feed_past_end(c, "since_seq", q->since_seq, r->last_seq);
+	if ((s = store_change_scan(c->txn, q->since_seq, &c->allocator,
 	         feed_page_add, &pg)) != STATUS_OK ||
 	    (s = pg.failed) != STATUS_OK)
 		return call_error(c, s, "cannot read the change feed");

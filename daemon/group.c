@@ -87,7 +87,7 @@ group_fits(struct call *c, const Gloss__V1__GetTranslationGroupResponse *r)
 
 	if (n <= c->env->max_reply_bytes - 4096)
 		return STATUS_OK;
-	return call_field_error(c, STATUS_RESOURCE_EXHAUSTED, "group",
+	return call_fail(c, REASON(REPLY_TOO_LARGE), "group",
 	    "group '%s' with its %zu translation notes is %zu bytes, more "
 	    "than one reply holds; list its notes with ListAnnotations "
 	    "(group, kind KIND_TRANSLATION_NOTE), which pages",
@@ -107,16 +107,19 @@ group_get(struct call *c)
 	enum status s;
 
 	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if (!valid_id(q->group))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "group",
+		return call_fail(c, REASON(FIELD_INVALID), "group",
 		    "name a group, or any article of it, by its id (got %s)",
 		    valid_show(c, q->group));
 	s = store_article_head(c->txn, q->group, &c->allocator, &a);
-	if (s == STATUS_NOT_FOUND)
-		return call_field_error(c, s, "group",
+	if (s == STATUS_NOT_FOUND) {
+		call_fail(c, REASON(GROUP_NOT_FOUND), "group",
 		    "no article or group '%s'", call_clip(c, q->group, 140));
+		call_meta(c, "group", "%s", q->group);
+		return s;
+	}
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read '%s'",
 		    call_clip(c, q->group, 140));
@@ -131,7 +134,7 @@ group_get(struct call *c)
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read group '%s'", r->group);
 	if (g.oom)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = group_fits(c, r)) != STATUS_OK)
 		return s;

@@ -52,7 +52,7 @@ import_progress(const struct store_import *st,
 {
 	r->last_seq = st->last_seq;
 	r->as_of_seq = st->as_of;
-	r->offset = st->offset;
+	r->byte_offset = st->offset;
 	r->lines = st->lines;
 }
 
@@ -72,19 +72,15 @@ import_at(struct import_run *run, enum status s)
 	char *m = call_printf(c, "line %" PRIu64 ": %s", run->st.line,
 	    c->status.message);
 
-	if (m == NULL)
-		return s;
-	c->status.message = m;
-	if (c->status.n_details > 0)
-		c->status.details[0]->description = m;
+	if (m != NULL)
+		call_set_message(c, m);
 	return s;
 }
 
 static enum status
 import_bad(struct import_run *run, const char *what)
 {
-	call_field_error(run->call, STATUS_INVALID_ARGUMENT, "data", "%s",
-	    what);
+	call_fail(run->call, REASON(IMPORT_RECORD_INVALID), "data", "%s", what);
 	return import_at(run, STATUS_INVALID_ARGUMENT);
 }
 
@@ -111,7 +107,7 @@ import_header(struct import_run *run, const Gloss__V1__ExportHeader *h,
 		    "the header is not that of a gloss.v1.jsonl export, "
 		    "version 1");
 	if (!h->complete) {
-		call_error(run->call, STATUS_FAILED_PRECONDITION,
+		call_fail(run->call, REASON(IMPORT_FILTERED), NULL,
 		    "this export is filtered (by article, group, language, "
 		    "kind or label), so it lacks records and changes the rest "
 		    "refer to; import an export made without filters");
@@ -238,7 +234,7 @@ import_defer(struct import_run *run, char kind, const char *id, uint64_t num)
 	enum status s;
 
 	if (ref == NULL)
-		return call_error(run->call, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(run->call, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	s = store_import_defer(run->call->txn, run->st.deferred, ref,
 	    strlen(ref));
@@ -269,8 +265,8 @@ import_article_store(struct import_run *run, const Gloss__V1__Article *a,
 
 	s = store_article_head(c->txn, a->id, &c->allocator, &old);
 	if (s == STATUS_OK) {
-		call_error(c, STATUS_ALREADY_EXISTS, "article '%s' comes twice",
-		    a->id);
+		call_fail(c, REASON(ARTICLE_EXISTS), NULL,
+		    "article '%s' comes twice", a->id);
 		return import_at(run, STATUS_ALREADY_EXISTS);
 	}
 	if (s == STATUS_NOT_FOUND)
@@ -490,7 +486,7 @@ import_change(struct import_run *run, const Gloss__V1__Change *ch)
 	enum status s;
 
 	if (ch->seq != run->st.last_seq + 1 || ch->seq > run->st.as_of) {
-		call_error(c, STATUS_INVALID_ARGUMENT,
+		call_fail(c, REASON(IMPORT_RECORD_INVALID), NULL,
 		    "change %" PRIu64 " is out of order (the one before was "
 		    "%" PRIu64 ", the export ends at %" PRIu64 ")",
 		    ch->seq, run->st.last_seq, run->st.as_of);
@@ -503,7 +499,7 @@ import_change(struct import_run *run, const Gloss__V1__Change *ch)
 		return import_at(run, s);
 	}
 	if (copy.seq != ch->seq)
-		return call_error(c, STATUS_INTERNAL,
+		return call_fail(c, REASON(INTERNAL_ERROR), NULL,
 		    "change %" PRIu64 " was stored as %" PRIu64, ch->seq,
 		    copy.seq);
 	run->st.last_seq = ch->seq;
@@ -626,14 +622,14 @@ import_check_ref(void *arg, const void *p, size_t n)
 	char kind;
 
 	if (ref == NULL)
-		return call_error(run->call, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(run->call, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if (sscanf(ref, "%c\n%" SCNu64 "\n%" SCNu64 "\n", &kind, &line, &num) !=
 	        3 ||
 	    (id = strchr(ref, '\n')) == NULL ||
 	    (id = strchr(id + 1, '\n')) == NULL ||
 	    (id = strchr(id + 1, '\n')) == NULL)
-		return call_error(run->call, STATUS_DATA_LOSS,
+		return call_fail(run->call, REASON(DATA_DAMAGED), NULL,
 		    "the import's state is damaged; abandon it");
 	run->st.line = line; /* messages name the line the record was on */
 	return kind == IMPORT_REF_ARTICLE ? import_check_article(run, id + 1)

@@ -59,7 +59,7 @@ info_import(struct call *c, Gloss__V1__GetServerInfoResponse *r)
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read the import's state");
 	if ((ir = call_alloc(c, sizeof(*ir))) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	gloss__v1__import_records_response__init(ir);
 	import_progress(&st, ir);
@@ -76,7 +76,7 @@ info_get_server_info(struct call *c)
 	enum status s;
 
 	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = store_info(c->txn, &si)) != STATUS_OK)
 		return call_error(c, s, "cannot read the store's figures");
@@ -91,7 +91,7 @@ info_get_server_info(struct call *c)
 	r->max_record_bytes = (uint32_t)STORE_RECORD_MAX;
 	r->n_databases = STORE_DB_COUNT;
 	if ((r->databases = info_dbs(c, &si)) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = info_import(c, r)) != STATUS_OK)
 		return s;

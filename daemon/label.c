@@ -187,7 +187,7 @@ label_check(struct call *c, const char *set, const char *name,
 	enum status s;
 
 	if (name[0] == '\0')
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
+		return call_fail(c, REASON(FIELD_REQUIRED), field,
 		    "%s is required", field);
 	s = valid_label_name(name)
 	        ? store_label_get(c->txn, set, name, &c->allocator, &l)
@@ -202,18 +202,65 @@ label_check(struct call *c, const char *set, const char *name,
 	call_release(c, m);
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read label set '%s'", set);
-	return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
+	call_fail(c, REASON(LABEL_UNKNOWN), field,
 	    "%s is not in label set '%s'; allowed: %s%s", valid_show(c, name),
 	    set, ll.buf, ll.count > LABEL_LIST_MAX ? ", ..." : "");
+	call_meta(c, "label_set", "%s", set);
+	call_meta(c, "label", "%s", name);
+	return call_status(c);
+}
+
+/* Whether label `name` is in `set`: 1 yes, 0 no, -1 the error is set. */
+static int
+label_in(struct call *c, const char *set, const char *name)
+{
+	struct call_mark m = call_mark(c);
+	Gloss__V1__Label *l;
+	enum status s;
+
+	s = store_label_get(c->txn, set, name, &c->allocator, &l);
+	call_release(c, m);
+	if (s == STATUS_OK || s == STATUS_NOT_FOUND)
+		return s == STATUS_OK;
+	call_error(c, s, "cannot read label set '%s'", set);
+	return -1;
+}
+
+enum status
+label_filter(struct call *c, const char *name, const char *field)
+{
+	static const char *const sets[] = { "entity", "mqm_category",
+		"verdict" };
+	int in = 0;
+
+	if (name[0] == '\0')
+		return STATUS_OK;
+	for (size_t i = 0; i < sizeof(sets) / sizeof(*sets) && in == 0; i++)
+		in = label_in(c, sets[i], name);
+	if (in != 0)
+		return in > 0 ? STATUS_OK : call_status(c);
+	if ((in = label_in(c, "mqm_severity", name)) < 0)
+		return call_status(c);
+	/* A mistyped label is a mistake, not an empty list. */
+	call_fail(c, REASON(LABEL_UNKNOWN), field,
+	    "%s is in none of the label sets entity, mqm_category and "
+	    "verdict, so no annotation can have it%s; ListLabels lists them",
+	    valid_show(c, name),
+	    in ? " (it is an MQM severity: filter by severity)" : "");
+	call_meta(c, "label_set", "entity mqm_category verdict");
+	call_meta(c, "label", "%s", name);
+	return call_status(c);
 }
 
 static enum status
 label_unknown_set(struct call *c, const char *set, const char *field)
 {
-	return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
+	call_fail(c, REASON(LABEL_SET_UNKNOWN), field,
 	    "there is no label set %s; the sets are entity, mqm_category, "
 	    "mqm_severity and verdict",
 	    valid_show(c, set));
+	call_meta(c, "label_set", "%s", set);
+	return call_status(c);
 }
 
 enum status
@@ -227,13 +274,12 @@ label_admit(struct call *c, const char *set, const Gloss__V1__Label *l,
 	if (label_set_find(set) == NULL)
 		return label_unknown_set(c, set, "set");
 	if (!valid_label_name(l->name))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "label.name",
+		return call_fail(c, REASON(FIELD_INVALID), "label.name",
 		    "label name %s is not 1-%d of A-Z a-z 0-9 _ - / . "
 		    "starting with a letter or digit",
 		    valid_show(c, l->name), VALID_LABEL_NAME_MAX);
 	if (strlen(l->description) > VALID_LABEL_DESC_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		return call_fail(c, REASON(FIELD_OVER_LIMIT),
 		    "label.description",
 		    "a description is at most %d bytes; this one is %zu",
 		    VALID_LABEL_DESC_MAX, strlen(l->description));
@@ -244,7 +290,7 @@ label_admit(struct call *c, const char *set, const Gloss__V1__Label *l,
 	    (s = store_label_count(c->txn, set, &n)) != STATUS_OK)
 		return call_error(c, s, "cannot read label set '%s'", set);
 	if (n >= LABEL_SET_MAX)
-		return call_field_error(c, STATUS_RESOURCE_EXHAUSTED, "set",
+		return call_fail(c, REASON(LABEL_SET_FULL), "set",
 		    "label set '%s' holds %zu labels, the most a set holds "
 		    "(one ListLabels page); label '%s' was not added",
 		    set, n, l->name);
@@ -322,11 +368,11 @@ label_page_start(struct call *c, const Gloss__V1__ListLabelsRequest *q,
 	    n == 0)
 		return s;
 	if ((copy = call_strndup(c, last, n)) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((nl = strchr(copy, '\n')) == NULL)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "page_token", "page_token is damaged; start again");
+		return call_fail(c, REASON(PAGE_TOKEN_INVALID), "page_token",
+		    "page_token is damaged; start again");
 	*nl = '\0';
 	*after_set = copy;
 	*after_name = nl + 1;
@@ -341,7 +387,7 @@ label_list_reply(struct call *c, struct label_page *pg, const char *query)
 	char *key;
 
 	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	gloss__v1__list_labels_response__init(r);
 	r->sets = pg->sets;
@@ -352,7 +398,7 @@ label_list_reply(struct call *c, struct label_page *pg, const char *query)
 		    key == NULL ? NULL
 		                : page_token_make(c, query, key, strlen(key));
 		if (r->next_page_token == NULL)
-			return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+			return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 			    "out of memory");
 	}
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_LIST_LABELS;
@@ -371,7 +417,7 @@ label_list(struct call *c)
 	if (q->set[0] != '\0' && label_set_find(q->set) == NULL)
 		return label_unknown_set(c, q->set, "set");
 	if ((query = call_printf(c, "labels\n%s", q->set)) == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = page_size(c, q->page_size, &pg.max)) != STATUS_OK ||
 	    (s = label_page_start(c, q, query, &after_set, &after_name)) !=
@@ -381,7 +427,7 @@ label_list(struct call *c)
 	pg.labels = call_alloc(c, pg.max * sizeof(*pg.labels));
 	pg.budget = c->env->max_reply_bytes - 4096;
 	if (pg.sets == NULL || pg.labels == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	/* One set asked for is in the reply even when it is empty. */
 	if (q->set[0] != '\0' && after_set[0] == '\0')
@@ -389,7 +435,7 @@ label_list(struct call *c)
 	s = store_label_scan(c->txn, q->set, after_set, after_name,
 	    &c->allocator, label_page_add, &pg);
 	if (s == STATUS_INVALID_ARGUMENT)
-		return call_field_error(c, s, "page_token",
+		return call_fail(c, REASON(PAGE_TOKEN_INVALID), "page_token",
 		    "page_token is not one this list returned for these "
 		    "filters; start again without it");
 	if (s != STATUS_OK || pg.oom)
@@ -412,10 +458,10 @@ label_add(struct call *c)
 	enum status s;
 
 	if (r == NULL || set == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if (l == NULL)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "label",
+		return call_fail(c, REASON(FIELD_REQUIRED), "label",
 		    "AddLabel needs a label");
 	if ((s = label_admit(c, q->set, l, &exists)) != STATUS_OK)
 		return s;
@@ -430,7 +476,7 @@ label_add(struct call *c)
 	set->name = call_str(label_set_find(q->set));
 	set->labels = call_alloc(c, sizeof(*set->labels));
 	if (set->labels == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	set->labels[0] = have;
 	set->n_labels = 1;

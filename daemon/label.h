@@ -20,6 +20,15 @@ enum status label_install_defaults(struct store *st);
 enum status label_check(struct call *c, const char *set, const char *name,
     const char *field);
 
+/*
+ * STATUS_OK if `name` is empty (no filter) or a label of a set that the
+ * label filters of ListAnnotations and Export match (entity, mqm_category,
+ * verdict); otherwise INVALID_ARGUMENT, LABEL_UNKNOWN, naming `field`: a
+ * label no annotation can have is a mistake, not an empty list.  Errors
+ * are set on the call.
+ */
+enum status label_filter(struct call *c, const char *name, const char *field);
+
 /* Whether `set` names one of the four sets. */
 bool label_set_known(const char *set);
 

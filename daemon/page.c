@@ -14,7 +14,7 @@ enum status
 page_size(struct call *c, int requested, size_t *out)
 {
 	if (requested < 0)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "page_size",
+		return call_fail(c, REASON(FIELD_INVALID), "page_size",
 		    "page_size must not be negative (got %d)", requested);
 	*out = requested == 0              ? PAGE_SIZE_DEFAULT
 	       : requested > PAGE_SIZE_MAX ? PAGE_SIZE_MAX
@@ -115,7 +115,7 @@ page_token_read(struct call *c, const char *token, const char *query,
 	if (tn == 0)
 		return STATUS_OK;
 	if (raw == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	rn = page_b64_decode(token, raw);
 	if (rn < 1 + PAGE_MAC || raw[0] != PAGE_VERSION)
@@ -128,7 +128,7 @@ page_token_read(struct call *c, const char *token, const char *query,
 	*last = (const char *)raw + 1 + PAGE_MAC;
 	return STATUS_OK;
 bad:
-	return call_field_error(c, STATUS_INVALID_ARGUMENT, "page_token",
+	return call_fail(c, REASON(PAGE_TOKEN_INVALID), "page_token",
 	    "page_token is not one this list returned for these filters; "
 	    "start again without it");
 }

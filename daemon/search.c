@@ -157,13 +157,13 @@ search_check(struct call *c, const Gloss__V1__SearchTextRequest *q)
 	enum status s;
 
 	if (q->text[0] == '\0')
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "text",
+		return call_fail(c, REASON(FIELD_REQUIRED), "text",
 		    "give the text to search for");
 	if (strlen(q->text) > SEARCH_TEXT_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "text",
+		return call_fail(c, REASON(FIELD_OVER_LIMIT), "text",
 		    "search for at most %d bytes", SEARCH_TEXT_MAX);
 	if (q->article_id[0] != '\0' && q->group[0] != '\0')
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "group",
+		return call_fail(c, REASON(FIELDS_CONFLICT), "group",
 		    "search one article or one group, not both");
 	if ((s = valid_filter(c, q->article_id, valid_id, "article_id",
 	         "an article id")) != STATUS_OK)
@@ -185,8 +185,7 @@ search_run(struct call *c, struct search_page *pg, const char *resume_id)
 	if (first[0] != '\0') {
 		s = store_article_get(c->txn, first, &c->allocator, &a);
 		if (s == STATUS_NOT_FOUND && q->article_id[0] != '\0')
-			return call_field_error(c, s, "article_id",
-			    "article '%s' not found", call_clip(c, first, 140));
+			return call_article_not_found(c, "article_id", first);
 		if (s != STATUS_OK && s != STATUS_NOT_FOUND)
 			return call_error(c, s, "cannot read '%s'",
 			    call_clip(c, first, 140));
@@ -226,7 +225,7 @@ search_text(struct call *c)
 	enum status s;
 
 	if (r == NULL || query == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = search_check(c, q)) != STATUS_OK ||
 	    (s = page_size(c, q->page_size, &pg.max)) != STATUS_OK ||
@@ -250,20 +249,20 @@ search_text(struct call *c)
 		pg.oom = true;
 	if (resume == NULL || pg.items == NULL || pg.at == NULL ||
 	    pg.to == NULL || pg.oom)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	pg.mark = call_mark(c);
 	if ((s = search_run(c, &pg, resume)) != STATUS_OK)
 		return s;
 	if (pg.oom)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	gloss__v1__search_text_response__init(r);
 	r->matches = pg.items;
 	r->n_matches = pg.n;
 	r->next_page_token = pg.more ? search_token(c, query, &pg) : (char *)"";
 	if (r->next_page_token == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_SEARCH_TEXT;
 	c->reply.search_text = r;

@@ -21,25 +21,25 @@ serve_wire_error(struct call *c, const struct wire_error *e)
 	switch (e->fault) {
 	case WIRE_UNKNOWN_FIELD:
 		if (e->depth == 0 && e->field >= 16)
-			return call_error(c, STATUS_UNIMPLEMENTED,
+			return call_fail(c, REASON(METHOD_UNKNOWN), NULL,
 			    "method number %u is not served by this glossd "
 			    "(%s, gloss.v1); is the client newer than the "
 			    "server?",
 			    e->field, GLOSS_VERSION);
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
+		return call_fail(c, REASON(FIELD_UNKNOWN),
 		    e->path[0] ? e->path : "request",
 		    "field number %u of %s is not in gloss.v1 as this glossd "
 		    "knows it",
 		    e->field, e->path[0] ? e->path : "the request");
 	case WIRE_BAD_TEXT:
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, e->path,
+		return call_fail(c, REASON(TEXT_NOT_UTF8), e->path,
 		    "%s is not valid UTF-8 (or holds a NUL byte) at byte %zu",
 		    e->path, e->text_at);
 	case WIRE_TOO_DEEP:
-		return call_error(c, STATUS_INVALID_ARGUMENT,
+		return call_fail(c, REASON(REQUEST_MALFORMED), NULL,
 		    "the request nests messages deeper than gloss.v1 does");
 	default:
-		return call_error(c, STATUS_INVALID_ARGUMENT,
+		return call_fail(c, REASON(REQUEST_MALFORMED), NULL,
 		    "the request is not a packed gloss.v1.Request message");
 	}
 }
@@ -51,15 +51,14 @@ serve_check_envelope(struct call *c)
 	Gloss__V1__Request *q = c->req;
 
 	if (!valid_request_id(q->request_id))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT,
-		    "request_id",
+		return call_fail(c, REASON(FIELD_INVALID), "request_id",
 		    "request_id must be at most %d printable ASCII characters "
 		    "(a UUID is best)",
 		    VALID_REQUEST_ID_MAX);
 	if (q->author[0] == '\0')
 		q->author = (char *)"anonymous";
 	if (!valid_author(q->author))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "author",
+		return call_fail(c, REASON(FIELD_INVALID), "author",
 		    "author must be at most %d bytes without control "
 		    "characters",
 		    VALID_AUTHOR_MAX);
@@ -98,7 +97,7 @@ serve_hash_body(struct call *c)
 static enum status
 serve_size_error(struct call *c, uint64_t n)
 {
-	return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+	return call_fail(c, REASON(REQUEST_TOO_LARGE), NULL,
 	    "the request is %llu bytes; this glossd takes at most %zu",
 	    (unsigned long long)n, c->env->max_request_bytes);
 }
@@ -116,12 +115,13 @@ serve_unpack(struct call *c, const uint8_t *buf, size_t n)
 	    protobuf_c_message_unpack(&gloss__v1__request__descriptor,
 	        &c->allocator, n, buf);
 	if (c->req == NULL)
-		return call_error(c,
-		    c->allocated >= c->budget / 2 ? STATUS_RESOURCE_EXHAUSTED
-		                                  : STATUS_INVALID_ARGUMENT,
+		return call_fail(c,
+		    c->allocated >= c->budget / 2 ? REASON(OUT_OF_MEMORY)
+		                                  : REASON(REQUEST_MALFORMED),
+		    NULL,
 		    "the request is not a packed gloss.v1.Request message");
 	if (c->req->body_case == GLOSS__V1__REQUEST__BODY__NOT_SET)
-		return call_error(c, STATUS_INVALID_ARGUMENT,
+		return call_fail(c, REASON(REQUEST_MALFORMED), NULL,
 		    "the request names no method (its oneof body is empty)");
 	return serve_check_envelope(c);
 }
@@ -169,7 +169,7 @@ serve_pack(struct call *c, const struct serve_out *out)
 		 * message. */
 		log_error("a reply of %zu bytes was refused", n);
 		call_reset_reply(c);
-		call_error(c, STATUS_INTERNAL,
+		call_fail(c, REASON(INTERNAL_ERROR), NULL,
 		    "the reply would be %zu bytes, over the %zu-byte limit; "
 		    "ask for a smaller page",
 		    n, c->env->max_reply_bytes);
@@ -187,7 +187,7 @@ serve_method(struct call *c, const void *req, size_t n, unsigned flags)
 	const struct method *m;
 
 	if (flags & SERVE_STOPPING) {
-		call_error(c, STATUS_UNAVAILABLE,
+		call_fail(c, REASON(SHUTTING_DOWN), NULL,
 		    "glossd is shutting down; send the request again (with "
 		    "the same request_id) once it is back");
 		return NULL;
@@ -195,7 +195,7 @@ serve_method(struct call *c, const void *req, size_t n, unsigned flags)
 	if (serve_unpack(c, req, n) != STATUS_OK)
 		return NULL;
 	if ((m = method_find(c->req->body_case)) == NULL)
-		call_error(c, STATUS_UNIMPLEMENTED,
+		call_fail(c, REASON(METHOD_UNKNOWN), NULL,
 		    "method number %d is not served by this glossd",
 		    (int)c->req->body_case);
 	return m;

@@ -296,9 +296,8 @@ stats_scan(struct call *c, const Gloss__V1__GetStatsRequest *q,
 		s = store_article_head(c->txn, q->article_id, &c->allocator,
 		    &a);
 		if (s == STATUS_NOT_FOUND)
-			return call_field_error(c, s, "article_id",
-			    "article '%s' not found",
-			    call_clip(c, q->article_id, 140));
+			return call_article_not_found(c, "article_id",
+			    q->article_id);
 		if (s == STATUS_OK)
 			stats_article(st, a);
 		term =
@@ -316,7 +315,7 @@ stats_scan(struct call *c, const Gloss__V1__GetStatsRequest *q,
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read the corpus");
 	return st->oom
-	           ? call_error(c, STATUS_RESOURCE_EXHAUSTED, "out of memory")
+	           ? call_fail(c, REASON(OUT_OF_MEMORY), NULL, "out of memory")
 	           : STATUS_OK;
 }
 
@@ -329,7 +328,7 @@ stats_fits(struct call *c, const Gloss__V1__GetStatsResponse *r)
 
 	if (n <= c->env->max_reply_bytes - 4096)
 		return STATUS_OK;
-	return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+	return call_fail(c, REASON(REPLY_TOO_LARGE), NULL,
 	    "the statistics are %zu bytes (%zu authors, %zu labels, %zu "
 	    "scored articles), more than one reply holds; ask for one group "
 	    "or article",
@@ -345,10 +344,10 @@ stats_get(struct call *c)
 	enum status s;
 
 	if (r == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if (q->article_id[0] != '\0' && q->group[0] != '\0')
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, "group",
+		return call_fail(c, REASON(FIELDS_CONFLICT), "group",
 		    "give an article or a group, not both");
 	if ((s = valid_filter(c, q->article_id, valid_id, "article_id",
 	         "an article id")) != STATUS_OK ||
@@ -367,7 +366,7 @@ stats_get(struct call *c)
 	r->mqm = stats_mqm_scores(&st);
 	r->n_mqm = st.n_mqm;
 	if (r->mqm == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = store_change_last(c->txn, &r->as_of_seq)) != STATUS_OK)
 		return call_error(c, s, "cannot read the change feed");

@@ -125,24 +125,24 @@ valid_article_meta(struct call *c, const Gloss__V1__Article *a,
 
 	snprintf(f, sizeof(f), "%s.title", field);
 	if (strlen(a->title) > VALID_TITLE_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+		return call_fail(c, REASON(FIELD_OVER_LIMIT), f,
 		    "title is %zu bytes; the limit is %d", strlen(a->title),
 		    VALID_TITLE_MAX);
 	snprintf(f, sizeof(f), "%s.source_url", field);
 	if (strlen(a->source_url) > VALID_URL_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+		return call_fail(c, REASON(FIELD_OVER_LIMIT), f,
 		    "source_url is %zu bytes; the limit is %d",
 		    strlen(a->source_url), VALID_URL_MAX);
 	snprintf(f, sizeof(f), "%s.metadata", field);
 	if (a->n_metadata > VALID_META_MAX)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+		return call_fail(c, REASON(FIELD_OVER_LIMIT), f,
 		    "%zu metadata entries; the limit is %d", a->n_metadata,
 		    VALID_META_MAX);
 	for (size_t i = 0; i < a->n_metadata; i++) {
 		const char *k = a->metadata[i]->key, *v = a->metadata[i]->value;
 		if (k[0] == '\0' || strlen(k) > VALID_META_KEY_MAX ||
 		    strlen(v) > VALID_META_VAL_MAX)
-			return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+			return call_fail(c, REASON(FIELD_OVER_LIMIT), f,
 			    "metadata key %s (value of %zu bytes): keys are "
 			    "1-%d bytes, values at most %d",
 			    valid_show(c, k), strlen(v), VALID_META_KEY_MAX,
@@ -159,26 +159,26 @@ valid_article(struct call *c, const Gloss__V1__Article *a, const char *field)
 
 	snprintf(f, sizeof(f), "%s.id", field);
 	if (a->id[0] != '\0' && !valid_id(a->id))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+		return call_fail(c, REASON(FIELD_INVALID), f,
 		    "article id %s is not 1-%d of A-Z a-z 0-9 . _ - starting "
 		    "with a letter or digit",
 		    valid_show(c, a->id), VALID_ID_MAX);
 	snprintf(f, sizeof(f), "%s.translation_of", field);
 	if (a->translation_of[0] != '\0' && !valid_id(a->translation_of))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+		return call_fail(c, REASON(FIELD_INVALID), f,
 		    "translation_of %s is not an article id",
 		    valid_show(c, a->translation_of));
 	snprintf(f, sizeof(f), "%s.language", field);
 	if (!valid_language(a->language))
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+		return call_fail(c, REASON(FIELD_INVALID), f,
 		    "language %s is not a BCP 47 tag such as 'pt' or 'pt-BR'",
 		    valid_show(c, a->language));
 	snprintf(f, sizeof(f), "%s.text", field);
 	if (n == 0)
-		return call_field_error(c, STATUS_INVALID_ARGUMENT, f,
+		return call_fail(c, REASON(FIELD_REQUIRED), f,
 		    "the article's text is empty");
 	if (n > c->env->max_article_bytes)
-		return call_field_error(c, STATUS_RESOURCE_EXHAUSTED, f,
+		return call_fail(c, REASON(TEXT_TOO_LARGE), f,
 		    "the text is %zu bytes; this glossd takes articles of at "
 		    "most %zu bytes",
 		    n, c->env->max_article_bytes);
@@ -193,7 +193,7 @@ valid_record(struct call *c, const ProtobufCMessage *m, size_t limit,
 
 	if (n <= limit)
 		return STATUS_OK;
-	return call_field_error(c, STATUS_RESOURCE_EXHAUSTED, field,
+	return call_fail(c, REASON(RECORD_TOO_LARGE), field,
 	    "%s would be a record of %zu bytes; glossd keeps records of at "
 	    "most %zu bytes, so that one reply can hold it: %s; nothing was "
 	    "written",
@@ -206,6 +206,6 @@ valid_filter(struct call *c, const char *value, bool (*test)(const char *),
 {
 	if (value[0] == '\0' || test(value))
 		return STATUS_OK;
-	return call_field_error(c, STATUS_INVALID_ARGUMENT, field,
-	    "%s %s is not %s", field, valid_show(c, value), rule);
+	return call_fail(c, REASON(FIELD_INVALID), field, "%s %s is not %s",
+	    field, valid_show(c, value), rule);
 }

@@ -46,7 +46,7 @@ writer_replay(struct call *c)
 	if (ar->body_sha256.len != sizeof(c->body_hash) ||
 	    memcmp(ar->body_sha256.data, c->body_hash, sizeof(c->body_hash)) !=
 	        0) {
-		call_field_error(c, STATUS_INVALID_ARGUMENT, "request_id",
+		call_fail(c, REASON(REQUEST_ID_REUSED), "request_id",
 		    "request_id '%s' was used before for another request; use "
 		    "a new id for every write",
 		    c->req->request_id);
@@ -55,7 +55,7 @@ writer_replay(struct call *c)
 	old = gloss__v1__reply__unpack(&c->allocator, ar->reply.len,
 	    ar->reply.data);
 	if (old == NULL || old->status == NULL) {
-		call_error(c, STATUS_DATA_LOSS,
+		call_fail(c, REASON(DATA_DAMAGED), NULL,
 		    "the stored reply to request '%s' "
 		    "does not unpack",
 		    c->req->request_id);
@@ -77,7 +77,7 @@ writer_remember(struct call *c)
 	enum status s;
 
 	if (buf == NULL)
-		return call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	protobuf_c_message_pack(&c->reply.base, buf);
 	ar.body_sha256.data = c->body_hash;
@@ -107,7 +107,7 @@ writer_import_refuses(struct call *c, const struct method *m)
 	if (s != STATUS_OK)
 		call_error(c, s, "cannot read the state of the data folder");
 	else
-		call_error(c, STATUS_FAILED_PRECONDITION,
+		call_fail(c, REASON(IMPORT_UNFINISHED), NULL,
 		    "%s; nothing else is "
 		    "written until then",
 		    import_status_sentence(c, &st));
@@ -129,7 +129,7 @@ writer_reply_fits(struct call *c)
 		return true;
 	log_error("a %zu-byte reply to a write was refused before commit", n);
 	call_reset_reply(c);
-	call_error(c, STATUS_RESOURCE_EXHAUSTED,
+	call_fail(c, REASON(REPLY_TOO_LARGE), NULL,
 	    "the reply to this write would be %zu bytes, over the %zu-byte "
 	    "limit; nothing was written",
 	    n, c->env->max_reply_bytes);
@@ -144,7 +144,7 @@ writer_apply(struct store_txn *batch, struct writer_job *j)
 	enum status s;
 
 	if (c->deadline_ms != 0 && call_mono_ms() > c->deadline_ms) {
-		call_error(c, STATUS_DEADLINE_EXCEEDED,
+		call_fail(c, REASON(DEADLINE_PASSED), NULL,
 		    "the deadline passed before the write could start; it was "
 		    "not applied");
 		return;
@@ -295,7 +295,8 @@ writer_submit(struct writer *w, struct call *c, const struct method *m)
 	pthread_mutex_lock(&w->mu);
 	if (w->stopping) {
 		pthread_mutex_unlock(&w->mu);
-		call_error(c, STATUS_UNAVAILABLE, "glossd is shutting down");
+		call_fail(c, REASON(SHUTTING_DOWN), NULL,
+		    "glossd is shutting down");
 		return;
 	}
 	*w->tail = &j;

@@ -56,7 +56,7 @@ def check_span(span, article, what, exact=None):
     """Checks every field of a Span against Python's arithmetic."""
     text = texts[article]
     data = text.encode()
-    start, end = span.get("start", 0), span.get("end", 0)
+    start, end = span.get("byteStart", 0), span.get("byteEnd", 0)
     if not check(0 <= start < end <= len(data),
                  "%s: byte range %d-%d in %d bytes" % (what, start, end,
                                                         len(data))):
@@ -121,8 +121,8 @@ def create(verb, article, *args, what=None, exact=None, at=None):
         check(spans[0].get("exact") == exact, "%s: exact %r" %
               (what, spans[0].get("exact")))
     if at is not None:
-        check(spans[0].get("start", 0) == at, "%s: at byte %r, Python %r" %
-              (what, spans[0].get("start", 0), at))
+        check(spans[0].get("byteStart", 0) == at, "%s: at byte %r, Python %r" %
+              (what, spans[0].get("byteStart", 0), at))
     check(a.get("revision") == "1" and a.get("state") == "STATE_ACTIVE",
           what + ": revision 1, active")
     return a
@@ -184,7 +184,7 @@ def tag_seed_entities():
     a = create("tag", G001, "--quote", "Huang", "--nth", "4",
                "--quote", "Jensen Huang", "--label", "PERSON")
     spans = a.get("spans", [])
-    check(len(spans) == 2 and spans[0]["start"] < spans[1]["start"],
+    check(len(spans) == 2 and spans[0]["byteStart"] < spans[1]["byteStart"],
           "discontinuous: two spans in text order: %r" % spans)
     return made
 
@@ -204,7 +204,7 @@ def correct_and_flag():
     ev = fc.get("evidence", [])
     check(len(ev) == 2 and ev[0].get("articleId") == G000 and
           ev[0].get("span", {}).get("exact") == "US $ 16 bilhões" and
-          ev[0]["span"].get("start") == occurrences(G000,
+          ev[0]["span"].get("byteStart") == occurrences(G000,
                                                     "US $ 16 bilhões")[0]
           and ev[1].get("url") == "https://example.org/h20-sales",
           "evidence: a span of 000 and a URL: %r" % ev)
@@ -220,7 +220,7 @@ def correct_and_flag():
     tn = t.get("translationNote", {})
     check(tn.get("sourceArticleId") == G000 and
           tn.get("sourceSpan", {}).get("exact") == "faca de dois gumes" and
-          tn.get("sourceSpan", {}).get("start") ==
+          tn.get("sourceSpan", {}).get("byteStart") ==
           occurrences(G000, "faca de dois gumes")[0] and
           tn.get("category") == "accuracy/mistranslation" and
           tn.get("severity") == "major" and
@@ -602,7 +602,7 @@ def find():
     # with the same --prefix.
     rows = gloss_json("find", G001, "Huang", "--prefix", "NPR. ")
     check(len(rows) == 1 and rows[0].get("nth") == 1 and
-          rows[0]["span"]["start"] == occurrences(G001, "Huang")[1],
+          rows[0]["span"]["byteStart"] == occurrences(G001, "Huang")[1],
           "find --prefix narrows: %r" % rows)
     for row in gloss_json("find", G001, "Huang"):
         check_span(row["span"], G001, "find match %s" % row.get("nth"))

@@ -344,7 +344,7 @@ cw_select(struct cw *w, const struct crash_seed *s, const struct cw_words *ws,
 		return;
 	}
 	gloss__v1__range__init(&cs->range);
-	cs->range.unit = (Gloss__V1__Unit)(how % 3);
+	cs->range.unit = (Gloss__V1__Unit)(1 + how % 3);
 	cs->range.start = cw_offset(s->text, cs->start, cs->range.unit);
 	cs->range.end = cw_offset(s->text, cs->end, cs->range.unit);
 	cs->sel.selector_case = GLOSS__V1__SPAN_SELECTOR__SELECTOR_RANGE;

@@ -312,7 +312,7 @@ def test_jsonl(tmp, c):
         raw = text.encode()
         for sp in a["spans"]:
             check(text[sp.get("charStart", 0):sp["charEnd"]] == sp["exact"]
-                  and raw[sp.get("start", 0):sp["end"]].decode() ==
+                  and raw[sp.get("byteStart", 0):sp["byteEnd"]].decode() ==
                   sp["exact"], "jsonl span of %s: %r" % (a["id"], sp))
     ids = {int(a["id"]) for a in revs}
     check(ids == set(c.ann), "jsonl has every annotation, deleted too")

@@ -17,7 +17,8 @@ def utf16_len(s):
 
 def span(text, cs, ce):
     """A span of text[cs:ce] (code points) as glossd stores it."""
-    return {"start": len(text[:cs].encode()), "end": len(text[:ce].encode()),
+    return {"byteStart": len(text[:cs].encode()),
+            "byteEnd": len(text[:ce].encode()),
             "charStart": cs, "charEnd": ce,
             "utf16Start": utf16_len(text[:cs]),
             "utf16End": utf16_len(text[:ce]),

@@ -29,6 +29,7 @@ range_sel(Gloss__V1__SpanSelector *sel, Gloss__V1__Range *r, uint32_t start,
 {
 	gloss__v1__span_selector__init(sel);
 	gloss__v1__range__init(r);
+	r->unit = GLOSS__V1__UNIT__UNIT_BYTES;
 	r->start = start;
 	r->end = end;
 	sel->selector_case = GLOSS__V1__SPAN_SELECTOR__SELECTOR_RANGE;

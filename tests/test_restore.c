@@ -247,7 +247,7 @@ import_part(struct harness *h, const char *file, size_t from, size_t to,
 
 	assert_int_equal(calls_import(c, part, token, false, &r), OK);
 	assert_false(r->import_records->complete);
-	assert_int_equal(r->import_records->offset, to);
+	assert_int_equal(r->import_records->byte_offset, to);
 	next = strdup(r->import_records->import_token);
 	rpc_reply_free(r);
 	free(part);
