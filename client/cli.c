@@ -2,12 +2,16 @@
 #include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "json.h"
+
+/* --json given: errors go to stderr as JSON too (cli_die has no cli). */
+static bool cli_json_errors;
 
 void
 cli_init(struct cli *cli)
@@ -26,17 +30,85 @@ cli_init(struct cli *cli)
 	cli->tty = isatty(STDOUT_FILENO);
 }
 
+int
+cli_exit_code(int code)
+{
+	switch (code) {
+	case 0:
+		return 0;
+	case GLOSS__V1__CODE__INVALID_ARGUMENT:
+	case GLOSS__V1__CODE__OUT_OF_RANGE:
+		return 3;
+	case GLOSS__V1__CODE__NOT_FOUND:
+		return 4;
+	case GLOSS__V1__CODE__ALREADY_EXISTS:
+	case GLOSS__V1__CODE__FAILED_PRECONDITION:
+	case GLOSS__V1__CODE__ABORTED:
+		return 5;
+	case GLOSS__V1__CODE__UNAVAILABLE:
+	case GLOSS__V1__CODE__DEADLINE_EXCEEDED:
+		return 6;
+	case GLOSS__V1__CODE__RESOURCE_EXHAUSTED:
+		return 7;
+	default:
+		return 1;
+	}
+}
+
+/* An error on stderr: "gloss: message (CODE)", or the Status as one line
+ * of JSON under --json. */
+static void
+cli_print_error(const Gloss__V1__Status *st)
+{
+	if (!cli_json_errors) {
+		fprintf(stderr, "gloss: %s (%s)\n", st->message,
+		    rpc_code_name((int)st->code));
+		return;
+	}
+	json_print(stderr, &st->base);
+	fputc('\n', stderr);
+}
+
+/* Reports an error that has no Status from glossd, and exits by its
+ * class (cli_exit_code()). */
+static void __attribute__((noreturn)) cli_fail(int code, const char *message)
+{
+	Gloss__V1__Status st = GLOSS__V1__STATUS__INIT;
+
+	st.code = (Gloss__V1__Code)code;
+	st.message = (char *)(uintptr_t)message;
+	if (cli_json_errors)
+		cli_print_error(&st);
+	else if (code == GLOSS__V1__CODE__UNKNOWN)
+		fprintf(stderr, "gloss: %s\n", message);
+	else
+		fprintf(stderr, "gloss: %s (%s)\n", message,
+		    rpc_code_name(code));
+	exit(code == GLOSS__V1__CODE__UNKNOWN ? 1 : cli_exit_code(code));
+}
+
 void
 cli_die(const char *fmt, ...)
 {
+	char m[4096];
 	va_list ap;
 
-	fputs("gloss: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(m, sizeof(m), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
+	cli_fail(GLOSS__V1__CODE__UNKNOWN, m);
+}
+
+void
+cli_die_as(int code, const char *fmt, ...)
+{
+	char m[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	cli_fail(code, m);
 }
 
 void
@@ -74,7 +146,7 @@ cli_common_option(struct cli *cli, int ch, char *arg)
 		cli->url = arg;
 		return true;
 	case CLI_OPT_JSON:
-		cli->json = true;
+		cli->json = cli_json_errors = true;
 		return true;
 	case CLI_OPT_TIMEOUT:
 		cli->timeout_ms =
@@ -112,11 +184,12 @@ static void
 cli_connect(struct cli *cli)
 {
 	char why[1024];
+	int code;
 
 	if (cli->rpc != NULL)
 		return;
-	if (rpc_open(cli->url, &cli->rpc, why, sizeof(why)) != 0)
-		cli_die("%s", why);
+	if ((code = rpc_open(cli->url, &cli->rpc, why, sizeof(why))) != 0)
+		cli_fail(code, why);
 }
 
 Gloss__V1__Reply *
@@ -131,10 +204,11 @@ cli_call(struct cli *cli, Gloss__V1__Request *q)
 	code = rpc_call(cli->rpc, q, cli->timeout_ms, &r);
 	cli->code = code;
 	if (r == NULL)
-		cli_die("%s (%s)", rpc_error(cli->rpc), rpc_code_name(code));
+		cli_fail(code, rpc_error(cli->rpc));
 	if (code != 0) {
-		fprintf(stderr, "gloss: %s (%s)\n", rpc_error(cli->rpc),
-		    rpc_code_name(code));
+		if (cli->failed == 0)
+			cli->failed = code;
+		cli_print_error(r->status);
 		rpc_reply_free(r);
 		return NULL;
 	}
@@ -147,7 +221,7 @@ cli_call_or_die(struct cli *cli, Gloss__V1__Request *q)
 	Gloss__V1__Reply *r = cli_call(cli, q);
 
 	if (r == NULL)
-		exit(1);
+		exit(cli_exit_code(cli->code));
 	return r;
 }
 

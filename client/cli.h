@@ -19,7 +19,8 @@ struct cli {
 	bool json;
 	bool tty; /* stdout is a terminal: colour and progress allowed */
 	struct rpc_client *rpc;
-	int code; /* the last cli_call()'s status code (0: OK) */
+	int code;   /* the last cli_call()'s status code (0: OK) */
+	int failed; /* the first refused call's code (0: none) */
 };
 
 /* The long options every verb takes, for its getopt_long table. */
@@ -61,9 +62,24 @@ struct cli_verb {
 int cli_getopt(struct cli *cli, const struct cli_verb *v, int argc, char **argv,
     const char *shortopts, const struct option *longopts);
 
-/* Prints "gloss: ..." on stderr and exits 1. */
+/*
+ * The exit code of a command that ended on status `code` (docs/cli.md): 0
+ * OK, 3 invalid (INVALID_ARGUMENT, OUT_OF_RANGE), 4 NOT_FOUND, 5 conflict
+ * (ALREADY_EXISTS, FAILED_PRECONDITION, ABORTED), 6 unavailable
+ * (UNAVAILABLE, DEADLINE_EXCEEDED), 7 RESOURCE_EXHAUSTED, 1 the rest.  2 is
+ * a usage error's, which no status has.
+ */
+int cli_exit_code(int code);
+
+/* Prints "gloss: ..." on stderr (under --json, a Status of code UNKNOWN
+ * as one line of JSON) and exits 1. */
 void cli_die(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
+
+/* As cli_die(), for an error of gloss.v1 code `code`: exits by its class
+ * (cli_exit_code()), and names the code. */
+void cli_die_as(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
 
 /* Prints the verb's usage on stderr, with a reason, and exits 2. */
 void cli_usage_die(const struct cli_verb *v, const char *fmt, ...)
@@ -75,8 +91,10 @@ long cli_number(const char *flag, const char *arg, long lo, long hi);
 /*
  * Sends q to glossd (connecting first if needed) and returns the OK reply,
  * which the caller frees with rpc_reply_free().  Returns NULL with the
- * error printed ("gloss: article 'x' not found") if glossd refused it, or
- * exits 1 if no reply came.  Either way cli->code is the reply's status.
+ * error printed on stderr ("gloss: article 'x' not found (NOT_FOUND)", or
+ * under --json the reply's Status as one line of JSON) if glossd refused
+ * it, or exits by cli_exit_code() if no reply came.  Either way cli->code
+ * is the reply's status.
  */
 Gloss__V1__Reply *cli_call(struct cli *cli, Gloss__V1__Request *q);
 

@@ -849,29 +849,32 @@ ann_aborted(struct cli *cli, uint64_t id, const char *verb)
 	char when[32];
 
 	if (r == NULL)
-		cli_die("annotation %" PRIu64 " changed while `gloss %s` ran; "
-		        "nothing was changed: run it again",
+		cli_die_as(GLOSS__V1__CODE__ABORTED,
+		    "annotation %" PRIu64 " changed while `gloss %s` ran; "
+		    "nothing was changed: run it again",
 		    id, verb);
 	a = r->get_annotation->annotation;
-	cli_die("annotation %" PRIu64 " was changed by %s at %s (now "
-	        "revision %" PRIu64 ", %s) after `gloss %s` read it; nothing "
-	        "was changed: look at it (gloss history %" PRIu64
-	        ") and run the command again",
+	cli_die_as(GLOSS__V1__CODE__ABORTED,
+	    "annotation %" PRIu64 " was changed by %s at %s (now "
+	    "revision %" PRIu64 ", %s) after `gloss %s` read it; nothing "
+	    "was changed: look at it (gloss history %" PRIu64
+	    ") and run the command again",
 	    id, a->updated_by, ann_time(a->update_time_ms, when), a->revision,
 	    a->state == GLOSS__V1__STATE__STATE_DELETED ? "deleted" : "active",
 	    verb, id);
 }
 
-/* Sends a write of annotation id; exits 1 if glossd refuses it. */
+/* Sends a write of annotation id; exits if glossd refuses it. */
 static Gloss__V1__Reply *
 ann_write(struct cli *cli, Gloss__V1__Request *q, uint64_t id, const char *verb)
 {
 	Gloss__V1__Reply *r = cli_call(cli, q);
 
-	if (r == NULL && cli->code == GLOSS__V1__CODE__ABORTED)
+	/* Under --json, the Status printed says it (Status.current). */
+	if (r == NULL && cli->code == GLOSS__V1__CODE__ABORTED && !cli->json)
 		ann_aborted(cli, id, verb);
 	if (r == NULL)
-		exit(1);
+		exit(cli_exit_code(cli->code));
 	return r;
 }
 

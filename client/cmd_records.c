@@ -200,7 +200,7 @@ import_resume(struct import_run *ir)
 	req.resume = true;
 	req.data = ir->buf;
 	if ((r = import_call(ir, &req)) == NULL)
-		exit(1);
+		exit(cli_exit_code(ir->cli->code));
 	import_took(ir, r->import_records);
 	rpc_reply_free(r);
 	import_skip(ir, ir->offset);
@@ -260,7 +260,7 @@ import_send(struct import_run *ir)
 			    "run this again (it resumes), or `gloss import "
 			    "--abandon`\n",
 			    ir->lines, ir->name);
-		exit(1);
+		exit(cli_exit_code(ir->cli->code));
 	} while (!ir->eof || ir->len > 0);
 	if (isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);

@@ -87,7 +87,9 @@ main(int argc, char **argv)
 		cli_init(&cli);
 		rc = commands[i].run(&cli, argc - 1, argv + 1);
 		cli_fini(&cli);
-		return rc;
+		/* A verb fails with 1; glossd's refusal says which class. */
+		return rc == 1 && cli.failed != 0 ? cli_exit_code(cli.failed)
+		                                  : rc;
 	}
 	fprintf(stderr, "gloss: '%s' is not a verb; see gloss --help\n",
 	    argv[1]);

@@ -118,14 +118,14 @@ def test_own_text(tmp):
 
 def test_errors(tmp):
     r = gloss("show", "nope")
-    check(r.returncode == 1 and
+    check(r.returncode == 4 and
           r.stderr.decode() == "gloss: article 'nope' not found (NOT_FOUND)\n",
           "unknown id: %r" % r.stderr)
     bad = os.path.join(tmp, "bad.txt")
     with open(bad, "wb") as f:
         f.write(b"valid start \xe2\x82 broken")
     r = gloss("import", "--lang", "en", bad)
-    check(r.returncode == 1 and b"at byte 12" in r.stderr and
+    check(r.returncode == 3 and b"at byte 12" in r.stderr and
           b"INVALID_ARGUMENT" in r.stderr, "invalid UTF-8: %r" % r.stderr)
     with open(bad, "wb") as f:
         f.write(b"a\x00b")
@@ -135,15 +135,15 @@ def test_errors(tmp):
     empty = os.path.join(tmp, "empty.txt")
     open(empty, "wb").close()
     r = gloss("import", "--lang", "en", empty)
-    check(r.returncode == 1 and b"empty" in r.stderr, "empty: %r" % r.stderr)
+    check(r.returncode == 3 and b"empty" in r.stderr, "empty: %r" % r.stderr)
     r = gloss("import", "--lang", "en", "--translation-of", "ghost", bad)
-    check(r.returncode == 1, "translation_of unknown")
+    check(r.returncode == 1, "translation_of unknown (and a NUL)")
     r = gloss("import", bad)
     check(r.returncode == 2 and b"--lang" in r.stderr, "no --lang: usage")
     r = gloss("frobnicate")
     check(r.returncode == 2, "unknown verb")
     r = gloss("articles", "--socket", "ipc://" + tmp + "/nothing.sock")
-    check(r.returncode == 1 and b"is glossd running" in r.stderr,
+    check(r.returncode == 6 and b"is glossd running" in r.stderr,
           "no daemon: %r" % r.stderr)
 
 
@@ -157,7 +157,7 @@ def test_delete():
     gone = [x for x in rows if x["id"] == "emoji"]
     check(gone and gone[0]["state"] == "STATE_DELETED", "--deleted shows it")
     r = gloss("rm-article", "emoji")
-    check(r.returncode == 1 and b"FAILED_PRECONDITION" in r.stderr,
+    check(r.returncode == 5 and b"FAILED_PRECONDITION" in r.stderr,
           "second delete: %r" % r.stderr)
 
 

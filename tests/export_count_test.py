@@ -196,7 +196,7 @@ def test_deleted(tmp, sock, ds, seq):
               "%s --as-of %d: deleted after the snapshot, so in it" %
               (fmt, seq - 1))
         out, s, r = export(tmp, fmt, "--article", "gone", sock=sock)
-        check(r.returncode == 1 and b"deleted" in r.stderr and
+        check(r.returncode == 4 and b"deleted" in r.stderr and
               b"NOT_FOUND" in r.stderr and not os.path.exists(out),
               "%s --article of a deleted article: %r" % (fmt, r.stderr))
     out, s, r = export(tmp, "jsonl", "--article", "gone", sock=sock)

@@ -24,6 +24,11 @@ G004 = "004_0a79a96be110de23"  # fr
 SEED_FILES = [(G000, "pt", None), (G001, "en", G000), (G003, "ar", G000),
               (G002, "pt", None), (G004, "fr", None)]
 
+# The CLI's exit code for each status code (docs/cli.md); 1 for the rest.
+EXIT = {"INVALID_ARGUMENT": 3, "OUT_OF_RANGE": 3, "NOT_FOUND": 4,
+        "ALREADY_EXISTS": 5, "FAILED_PRECONDITION": 5, "ABORTED": 5,
+        "UNAVAILABLE": 6, "DEADLINE_EXCEEDED": 6, "RESOURCE_EXHAUSTED": 7}
+
 failures = 0
 checks = 0
 
