@@ -1,4 +1,5 @@
-/* Unit tests of the small pure modules: key, wire, page, status, call. */
+/* Unit tests of the small pure modules: key, wire, page, status, reason,
+ * call. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,9 @@
 #include "call.h"
 #include "key.h"
 #include "page.h"
+#include "reason.h"
 #include "stats.h"
+#include "text.h"
 #include "status.h"
 #include "wire.h"
 
@@ -190,6 +193,79 @@ test_call_arena_budget(void **state)
 	call_fini(&c);
 }
 
+/* Every Reason of the .proto has its code (a reason added without a row
+ * in reason.c would answer INTERNAL), and the codes a store failure has
+ * get a reason of their own. */
+static void
+test_reasons_have_codes(void **state)
+{
+	const ProtobufCEnumDescriptor *d = &gloss__v1__reason__descriptor;
+	static const enum status generic[] = { STATUS_INVALID_ARGUMENT,
+		STATUS_NOT_FOUND, STATUS_ALREADY_EXISTS,
+		STATUS_RESOURCE_EXHAUSTED, STATUS_DATA_LOSS, STATUS_UNAVAILABLE,
+		STATUS_INTERNAL, STATUS_DEADLINE_EXCEEDED, STATUS_OUT_OF_RANGE };
+
+	(void)state;
+	assert_true(d->n_values > 50);
+	for (unsigned i = 0; i < d->n_values; i++) {
+		Gloss__V1__Reason r = (Gloss__V1__Reason)d->values[i].value;
+		enum status s = reason_code(r);
+		if (r == REASON(REASON_UNSPECIFIED) ||
+		    r == REASON(INTERNAL_ERROR))
+			continue;
+		if (s == STATUS_INTERNAL || s == STATUS_OK)
+			fail_msg("reason %s has no code", d->values[i].name);
+	}
+	assert_int_equal(reason_code(REASON(QUOTE_AMBIGUOUS)),
+	    STATUS_INVALID_ARGUMENT);
+	assert_int_equal(reason_code(REASON(STALE_ETAG)), STATUS_ABORTED);
+	assert_int_equal(reason_code(REASON(SEQ_PAST_END)), STATUS_OUT_OF_RANGE);
+	assert_int_equal(reason_code((Gloss__V1__Reason)9999), STATUS_INTERNAL);
+	for (size_t i = 0; i < sizeof(generic) / sizeof(*generic); i++)
+		assert_int_equal(reason_code(reason_of_status(generic[i])),
+		    generic[i]);
+}
+
+/* call_fail() sets the reason's code; a message of any bytes and length
+ * comes out valid UTF-8 of at most CALL_MESSAGE_MAX bytes, cut between
+ * characters, its field's description with it; a new error replaces the
+ * old one's details. */
+static void
+test_call_message_bounds(void **state)
+{
+	static char big[3 * CALL_MESSAGE_MAX];
+	struct call c;
+	size_t n, bad;
+
+	(void)state;
+	for (n = 0; n + 4 < sizeof(big); n += 4)
+		memcpy(big + n, "\xf0\x9f\x91\x8d", 4); /* 👍 */
+	big[n] = '\0';
+	big[10] = '\xff'; /* broken */
+	call_init(&c, &page_env, 1 << 20);
+	assert_int_equal(call_fail(&c, REASON(LABEL_UNKNOWN), "entity.label",
+	                     "%s", big),
+	    STATUS_INVALID_ARGUMENT);
+	assert_int_equal(c.status.reason, REASON(LABEL_UNKNOWN));
+	n = strlen(c.status.message);
+	assert_true(n <= CALL_MESSAGE_MAX);
+	assert_true(text_utf8_check(c.status.message, n, &bad));
+	assert_string_equal(c.status.details[0]->field, "entity.label");
+	assert_ptr_equal(c.status.details[0]->description, c.status.message);
+	call_meta(&c, "label", "%s", "ترامب");
+	assert_int_equal(c.status.n_metadata, 1);
+	assert_int_equal(call_error(&c, STATUS_RESOURCE_EXHAUSTED, "full"),
+	    STATUS_RESOURCE_EXHAUSTED);
+	assert_int_equal(c.status.reason, REASON(STORAGE_FULL));
+	assert_int_equal(c.status.n_metadata, 0);
+	assert_int_equal(c.status.n_details, 0);
+	call_set_message(&c, big);
+	n = strlen(c.status.message);
+	assert_true(n <= CALL_MESSAGE_MAX &&
+	            text_utf8_check(c.status.message, n, &bad));
+	call_fini(&c);
+}
+
 /* WMT's MQM weights (docs/standards.md §1.1). */
 static void
 test_mqm_weights(void **state)
@@ -217,6 +293,8 @@ main(void)
 		cmocka_unit_test(test_status_names_match_the_proto),
 		cmocka_unit_test(test_page_tokens),
 		cmocka_unit_test(test_call_arena_budget),
+		cmocka_unit_test(test_reasons_have_codes),
+		cmocka_unit_test(test_call_message_bounds),
 		cmocka_unit_test(test_mqm_weights),
 	};
 
