@@ -29,6 +29,14 @@ struct annotation_refs {
 };
 
 /*
+ * Annotation `id` (any state) for a handler, into *a in the call's arena.
+ * INVALID_ARGUMENT (FIELD_REQUIRED) for id 0, NOT_FOUND
+ * (ANNOTATION_NOT_FOUND); errors are set on the call.
+ */
+enum status annotation_find(struct call *c, uint64_t id,
+    Gloss__V1__Annotation **a);
+
+/*
  * Article `id` named by field `field`, with its text.  INVALID_ARGUMENT if
  * id is empty or not an id, NOT_FOUND, FAILED_PRECONDITION if deleted (see
  * refs); with refs->may_defer, an article not stored is *a = NULL, OK.

@@ -94,6 +94,16 @@ group_fits(struct call *c, const Gloss__V1__GetTranslationGroupResponse *r)
 	    r->group, r->n_pairs, n);
 }
 
+static enum status
+group_not_found(struct call *c, const char *group)
+{
+	enum status s = call_fail(c, REASON(GROUP_NOT_FOUND), "group",
+	    "no article or group '%s'", call_clip(c, group, 140));
+
+	call_meta(c, "group", "%s", group);
+	return s;
+}
+
 enum status
 group_get(struct call *c)
 {
@@ -114,12 +124,8 @@ group_get(struct call *c)
 		    "name a group, or any article of it, by its id (got %s)",
 		    valid_show(c, q->group));
 	s = store_article_head(c->txn, q->group, &c->allocator, &a);
-	if (s == STATUS_NOT_FOUND) {
-		call_fail(c, REASON(GROUP_NOT_FOUND), "group",
-		    "no article or group '%s'", call_clip(c, q->group, 140));
-		call_meta(c, "group", "%s", q->group);
-		return s;
-	}
+	if (s == STATUS_NOT_FOUND)
+		return group_not_found(c, q->group);
 	if (s != STATUS_OK)
 		return call_error(c, s, "cannot read '%s'",
 		    call_clip(c, q->group, 140));

@@ -147,6 +147,29 @@ poller_main(void *arg)
 	return NULL;
 }
 
+static void
+pollers_start(const struct harness *h, pthread_t tp[20], struct poller p[20],
+    volatile int64_t *sigterm_ms)
+{
+	for (int i = 0; i < 20; i++) {
+		p[i] = (struct poller){ .h = h, .sigterm_ms = sigterm_ms };
+		pthread_create(&tp[i], NULL, poller_main, &p[i]);
+	}
+}
+
+/* Waits for the 20 followers; none may have lost a poll sent before the
+ * SIGTERM.  How their last polls ended goes into n[3]. */
+static void
+pollers_join(pthread_t tp[20], struct poller p[20], int n[3])
+{
+	for (int i = 0; i < 20; i++) {
+		pthread_join(tp[i], NULL);
+		assert_int_equal(p[i].dropped + p[i].other, 0);
+		n[0] += p[i].empty, n[1] += p[i].unavailable;
+		n[2] += p[i].late;
+	}
+}
+
 /* Runs 8 writers and 20 followers into a SIGTERM; glossd must exit 0
  * within 10 s, having answered every poll it was sent before. */
 static void
@@ -156,14 +179,10 @@ sigterm_round(struct harness *h, int round, struct writer_run w[8])
 	volatile int64_t sigterm_ms = 0;
 	struct poller p[20];
 	pthread_t t[8], tp[20];
-	int status, ok = 0, refused = 0, lost = 0;
-	int empty = 0, unavailable = 0, late = 0;
+	int status, ok = 0, refused = 0, lost = 0, polls[3] = { 0, 0, 0 };
 
 	assert_true(harness_start(h, NULL));
-	for (int i = 0; i < 20; i++) {
-		p[i] = (struct poller){ .h = h, .sigterm_ms = &sigterm_ms };
-		pthread_create(&tp[i], NULL, poller_main, &p[i]);
-	}
+	pollers_start(h, tp, p, &sigterm_ms);
 	for (int i = 0; i < 8; i++) {
 		w[i] = (struct writer_run){ .h = h,
 			.round = round,
@@ -174,12 +193,7 @@ sigterm_round(struct harness *h, int round, struct writer_run w[8])
 	peer_sleep_ms(150 + 50 * round);
 	sigterm_ms = peer_now_ms();
 	kill(h->pid, SIGTERM);
-	for (int i = 0; i < 20; i++) {
-		pthread_join(tp[i], NULL);
-		assert_int_equal(p[i].dropped + p[i].other, 0);
-		empty += p[i].empty, unavailable += p[i].unavailable;
-		late += p[i].late;
-	}
+	pollers_join(tp, p, polls);
 	stop = true;
 	while (waitpid(h->pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -197,7 +211,7 @@ sigterm_round(struct harness *h, int round, struct writer_run w[8])
 	print_message("round %d: %d writes OK, %d UNAVAILABLE, %d sent as "
 	              "glossd closed; followers' last polls: %d answered "
 	              "empty, %d UNAVAILABLE, %d sent as glossd closed\n",
-	    round, ok, refused, lost, empty, unavailable, late);
+	    round, ok, refused, lost, polls[0], polls[1], polls[2]);
 	/* A writer stops once glossd is gone: at most the request each sent
 	 * as glossd closed its connection went unanswered. */
 	assert_true(lost <= 8);

@@ -157,8 +157,8 @@ def jsonl():
            len(PT), len(PT.encode("utf-16-le")) // 2) +
         '"revision":"1","etag":"1-1","createdBy":"ana",'
         '"createTimeMs":"1795985330313","createSeq":"1"}}',
-        '{"annotation":{"id":"1","articleId":"pt","spans":[{"start":26,'
-        '"end":40,"charStart":26,"charEnd":40,"utf16Start":26,'
+        '{"annotation":{"id":"1","articleId":"pt","spans":[{"byteStart":26,'
+        '"byteEnd":40,"charStart":26,"charEnd":40,"utf16Start":26,'
         '"utf16End":40,"exact":"Rio de Janeiro",'
         '"prefix":"O Cristo Redentor fica no ",'
         '"suffix":". A estátua tem 30 metros.\\n"}],"entity":{"label":"GPE"},'
@@ -198,6 +198,26 @@ def sequences():
             req("delete_annotation", request_id="d1", id=1, etag="2-3"),
             req("list_annotations", article_id="pt", show_deleted=True),
             req("list_changes", include_records=True),
+        ],
+        "update_mask": [
+            pt, annotation("pt", [sel_quote("Rio de Janeiro")], rid="c1",
+                           **entity("GPE", "Q8678")),
+            req("update_annotation", author="bo", request_id="m1",
+                annotation=pb.Annotation(id=1, etag="1-2",
+                                         entity=pb.Entity(label="LOC")),
+                update_mask=pb.FieldMask(paths=["entity.label"])),
+            req("update_annotation", author="bo", request_id="m2",
+                annotation=pb.Annotation(id=1, etag="2-3",
+                                         select=[sel_quote("30 metros")]),
+                update_mask=pb.FieldMask(paths=["select", "entity.kb_id"])),
+            req("update_annotation", author="bo", request_id="m3",
+                annotation=pb.Annotation(id=1, etag="3-4"),
+                update_mask=pb.FieldMask(paths=["id", "note.text"])),
+            req("list_annotations", label="PERSN"),
+            req("list_changes", since_seq=99, wait_ms=1000),
+            annotation("pt", [pb.SpanSelector(range=pb.Range(start=0,
+                                                             end=5))],
+                       **note("no unit")),
         ],
         "ranges_every_unit": [
             em, annotation("em", [sel_range(B, 0, 6)], **note("bytes")),
