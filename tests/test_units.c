@@ -14,8 +14,8 @@
 #include "page.h"
 #include "reason.h"
 #include "stats.h"
-#include "text.h"
 #include "status.h"
+#include "text.h"
 #include "wire.h"
 
 static void
@@ -203,7 +203,8 @@ test_reasons_have_codes(void **state)
 	static const enum status generic[] = { STATUS_INVALID_ARGUMENT,
 		STATUS_NOT_FOUND, STATUS_ALREADY_EXISTS,
 		STATUS_RESOURCE_EXHAUSTED, STATUS_DATA_LOSS, STATUS_UNAVAILABLE,
-		STATUS_INTERNAL, STATUS_DEADLINE_EXCEEDED, STATUS_OUT_OF_RANGE };
+		STATUS_INTERNAL, STATUS_DEADLINE_EXCEEDED,
+		STATUS_OUT_OF_RANGE };
 
 	(void)state;
 	assert_true(d->n_values > 50);
@@ -219,7 +220,8 @@ test_reasons_have_codes(void **state)
 	assert_int_equal(reason_code(REASON(QUOTE_AMBIGUOUS)),
 	    STATUS_INVALID_ARGUMENT);
 	assert_int_equal(reason_code(REASON(STALE_ETAG)), STATUS_ABORTED);
-	assert_int_equal(reason_code(REASON(SEQ_PAST_END)), STATUS_OUT_OF_RANGE);
+	assert_int_equal(reason_code(REASON(SEQ_PAST_END)),
+	    STATUS_OUT_OF_RANGE);
 	assert_int_equal(reason_code((Gloss__V1__Reason)9999), STATUS_INTERNAL);
 	for (size_t i = 0; i < sizeof(generic) / sizeof(*generic); i++)
 		assert_int_equal(reason_code(reason_of_status(generic[i])),
