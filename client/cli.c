@@ -154,7 +154,8 @@ cli_call_or_die(struct cli *cli, Gloss__V1__Request *q)
 void
 cli_print_json(const ProtobufCMessage *m)
 {
-	if (json_print(stdout, m) != 0 || fputc('\n', stdout) == EOF)
+	if (json_fprint(stdout, m, JSON_ESCAPE_LS) != 0 ||
+	    fputc('\n', stdout) == EOF)
 		cli_die("cannot write to standard output: %s", strerror(errno));
 }
 
