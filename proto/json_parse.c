@@ -154,16 +154,31 @@ json_free(struct json_parser *jp, void *p)
 
 /* ------------------------------------------------------------ fields */
 
-/* Whether JSON key k[0..n) is `name` or its JSON name. */
+/* Whether JSON key k[0..n) is `name` or its JSON name, compared as the
+ * JSON name is made (json_name()), so that most fields are ruled out at
+ * their first letter: an import compares every key of every line. */
 static bool
 json_key_is(const char *k, size_t n, const char *name)
 {
-	char json[128];
+	size_t i = 0;
+	bool upper = false;
+	char want;
 
-	if (strlen(name) == n && memcmp(k, name, n) == 0)
+	if (strncmp(k, name, n) == 0 && name[n] == '\0')
 		return true;
-	json_name(name, json, sizeof(json));
-	return strlen(json) == n && memcmp(k, json, n) == 0;
+	for (; *name != '\0'; name++) {
+		if (*name == '_') {
+			upper = true;
+			continue;
+		}
+		want = upper && *name >= 'a' && *name <= 'z'
+		           ? (char)(*name - 'a' + 'A')
+		           : *name;
+		upper = false;
+		if (i >= n || k[i++] != want)
+			return false;
+	}
+	return i == n;
 }
 
 static const ProtobufCFieldDescriptor *

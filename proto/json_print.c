@@ -193,20 +193,11 @@ json_enum(const struct json_printer *p, const ProtobufCFieldDescriptor *f,
 		json_printf(p, "%d", v);
 }
 
-/* One value of field f stored at v.  A case per protobuf type: long, not
- * deep. */
 static void
-json_value(const struct json_printer *p, const ProtobufCFieldDescriptor *f,
-    const void *v, int depth)
+json_integer(const struct json_printer *p, const ProtobufCFieldDescriptor *f,
+    const void *v)
 {
-	const char *s;
-
 	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-		json_printf(p, "%" PRId32, *(const int32_t *)v);
-		break;
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
 		json_printf(p, "%" PRIu32, *(const uint32_t *)v);
@@ -220,6 +211,20 @@ json_value(const struct json_printer *p, const ProtobufCFieldDescriptor *f,
 	case PROTOBUF_C_TYPE_FIXED64:
 		json_printf(p, "\"%" PRIu64 "\"", *(const uint64_t *)v);
 		break;
+	default: /* int32, sint32, sfixed32 */
+		json_printf(p, "%" PRId32, *(const int32_t *)v);
+		break;
+	}
+}
+
+/* One value of field f stored at v. */
+static void
+json_value(const struct json_printer *p, const ProtobufCFieldDescriptor *f,
+    const void *v, int depth)
+{
+	const char *s;
+
+	switch (f->type) {
 	case PROTOBUF_C_TYPE_FLOAT:
 		json_double(p, *(const float *)v, true);
 		break;
@@ -245,6 +250,9 @@ json_value(const struct json_printer *p, const ProtobufCFieldDescriptor *f,
 			json_puts(p, "{}");
 		else
 			json_message(p, *(ProtobufCMessage *const *)v, depth);
+		break;
+	default:
+		json_integer(p, f, v);
 		break;
 	}
 }
