@@ -65,7 +65,7 @@ cli_print_error(const Gloss__V1__Status *st)
 		    rpc_code_name((int)st->code));
 		return;
 	}
-	json_print(stderr, &st->base);
+	json_fprint(stderr, &st->base, JSON_ESCAPE_LS);
 	fputc('\n', stderr);
 }
 
@@ -228,7 +228,8 @@ cli_call_or_die(struct cli *cli, Gloss__V1__Request *q)
 void
 cli_print_json(const ProtobufCMessage *m)
 {
-	if (json_print(stdout, m) != 0 || fputc('\n', stdout) == EOF)
+	if (json_fprint(stdout, m, JSON_ESCAPE_LS) != 0 ||
+	    fputc('\n', stdout) == EOF)
 		cli_die("cannot write to standard output: %s", strerror(errno));
 }
 

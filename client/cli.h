@@ -130,6 +130,7 @@ int cmd_rm(struct cli *cli, int argc, char **argv);
 int cmd_history(struct cli *cli, int argc, char **argv);
 int cmd_find(struct cli *cli, int argc, char **argv);
 int cmd_labels(struct cli *cli, int argc, char **argv);
+int cmd_call(struct cli *cli, int argc, char **argv);
 /*
  * `gloss show`'s annotated view, in cmd_annotation.c: prints the article's
  * text (a, with its text) with its active annotations marked, then a

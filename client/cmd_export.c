@@ -192,8 +192,9 @@ export_count_loss(struct export_state *st, const Gloss__V1__ExportLoss *l)
 		    "gloss export: lost: article %s%s%.0" PRIu64 ": %s: %s\n",
 		    l->article_id, l->annotation_id ? " annotation " : "",
 		    l->annotation_id, l->reason, l->detail);
-	if (st->report != NULL && (json_print(st->report, &l->base) != 0 ||
-	                              fputc('\n', st->report) == EOF))
+	if (st->report != NULL &&
+	    (json_fprint(st->report, &l->base, JSON_ESCAPE_LS) != 0 ||
+	        fputc('\n', st->report) == EOF))
 		cli_die("cannot write %s: %s", st->report_path,
 		    strerror(errno));
 	for (i = 0; i < st->n_reasons; i++)
@@ -301,12 +302,15 @@ static void
 export_summary(struct cli *cli, struct export_state *st, uint64_t as_of)
 {
 	FILE *out = strcmp(st->out, "-") == 0 ? stderr : stdout;
+	struct json_sink sink;
 
 	if (st->progress)
 		fputs("\r\033[K", stderr);
 	if (cli->json) {
 		fprintf(out, "{\"format\":\"%s\",\"out\":", st->format);
-		json_print_string(out, st->out, strlen(st->out));
+		sink = json_file_sink(out);
+		json_print_string(&sink, st->out, strlen(st->out),
+		    JSON_ESCAPE_LS);
 		fprintf(out,
 		    ",\"asOfSeq\":\"%" PRIu64 "\",\"articles\":%" PRIu64
 		    ",\"annotations\":%" PRIu64 ",\"bytes\":%" PRIu64

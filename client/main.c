@@ -34,6 +34,8 @@ static const struct command commands[] = {
 	{ "group", cmd_group, "a translation group and its aligned notes" },
 	{ "export", cmd_export, "export a dataset (jsonl, w3c, brat, ...)" },
 	{ "info", cmd_info, "show glossd's version, storage and counters" },
+	{ "call", cmd_call,
+	    "call any method with JSON: call GetArticle '{...}'" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

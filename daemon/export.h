@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "call.h"
+#include "json.h"
 
 /*
  * The sink of one page: data for the reply's chunks, bounded by the page's
@@ -68,7 +69,8 @@ void export_write_line(struct export_out *o, const char *s, size_t n);
  */
 bool export_done(const struct export_out *o);
 
-/* s[0..n) as a JSON string literal (quotes included). */
+/* s[0..n) as a JSON string literal (quotes included), as the JSON codec
+ * writes one (json_print_string()). */
 void export_json_string(struct export_out *o, const char *s, size_t n);
 
 /* Lists a loss of the current piece, unless an earlier page listed it;
@@ -211,28 +213,18 @@ export_flat_label(const struct export_flat *f,
 /* "an entity", "a fact correction", "a translation note", "a note". */
 const char *export_kind_name(Gloss__V1__Kind kind);
 
+/* The version the jsonl format writes in its header; ImportRecords reads
+ * every version from 1 up to it (import.c maps version 1's names). */
+#define EXPORT_JSONL_VERSION 2
+
 extern const struct export_format export_jsonl, export_w3c, export_brat,
     export_conll, export_mqm, export_spacy;
 
 /* ------------------------------------------------------------ JSON */
 
-/* The bytes a field of f's type takes in a protobuf-c struct; whether f
- * is a map (a repeated message of key and value). */
-size_t export_json_type_size(const ProtobufCFieldDescriptor *f);
-bool export_json_is_map(const ProtobufCFieldDescriptor *f);
-
-/* m as one line of proto3 JSON (lowerCamelCase names, defaults left out,
- * 64-bit integers as strings, enums by name), no newline. */
-void export_json_message(struct export_out *o, const ProtobufCMessage *m);
-
-/*
- * Parses one line of proto3 JSON s[0..n) into a new message of type d,
- * allocated in the call's arena.  Returns NULL and writes a sentence into
- * why[0..whylen) if the line is not JSON of that message.
- */
-ProtobufCMessage *export_json_parse(struct call *c,
-    const ProtobufCMessageDescriptor *d, const char *s, size_t n, char *why,
-    size_t whylen);
+/* The page as a sink of the JSON codec (json.h): what is printed through
+ * it goes to export_write(). */
+struct json_sink export_sink(struct export_out *o);
 
 /* ------------------------------------------------------------ text */
 

@@ -19,7 +19,9 @@
 static void
 jsonl_record(struct export_ctx *x, Gloss__V1__ExportRecord *rec)
 {
-	export_json_message(x->out, &rec->base);
+	struct json_sink sink = export_sink(x->out);
+
+	json_print(&sink, &rec->base, 0);
 	export_puts(x->out, "\n");
 }
 
@@ -52,7 +54,7 @@ jsonl_prologue(struct export_ctx *x, Gloss__V1__LabelSet **sets, size_t n_sets)
 	Gloss__V1__ExportHeader h = GLOSS__V1__EXPORT_HEADER__INIT;
 
 	h.format = call_str("gloss.v1.jsonl");
-	h.version = 1;
+	h.version = EXPORT_JSONL_VERSION;
 	h.as_of_seq = x->as_of;
 	h.article_id = q->article_id;
 	h.group = q->group;

@@ -186,41 +186,26 @@ export_done(const struct export_out *o)
 	return o->full || o->oom;
 }
 
+static void
+export_sink_write(void *arg, const void *p, size_t n)
+{
+	export_write(arg, p, n);
+}
+
+struct json_sink
+export_sink(struct export_out *o)
+{
+	struct json_sink sink = { export_sink_write, o };
+
+	return sink;
+}
+
 void
 export_json_string(struct export_out *o, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t run = 0;
-	char esc[8];
+	struct json_sink sink = export_sink(o);
 
-	export_write(o, "\"", 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = p[i];
-		const char *e = NULL;
-		if (ch == '"')
-			e = "\\\"";
-		else if (ch == '\\')
-			e = "\\\\";
-		else if (ch == '\n')
-			e = "\\n";
-		else if (ch == '\r')
-			e = "\\r";
-		else if (ch == '\t')
-			e = "\\t";
-		else if (ch < 0x20 || ch == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u00%c%c", hex[ch >> 4],
-			    hex[ch & 15]);
-			e = esc;
-		}
-		if (e == NULL)
-			continue;
-		export_write(o, s + run, i - run);
-		export_puts(o, e);
-		run = i + 1;
-	}
-	export_write(o, s + run, n - run);
-	export_write(o, "\"", 1);
+	json_print_string(&sink, s, n, 0);
 }
 
 /* The loss record, in the arena; NULL when out of memory. */

@@ -100,12 +100,21 @@ static enum status
 import_header(struct import_run *run, const Gloss__V1__ExportHeader *h,
     const char *line, size_t n)
 {
+	char what[160];
+
 	if (run->st.header)
 		return import_bad(run, "a second header line");
-	if (strcmp(h->format, "gloss.v1.jsonl") != 0 || h->version != 1)
+	if (strcmp(h->format, "gloss.v1.jsonl") != 0)
 		return import_bad(run,
-		    "the header is not that of a gloss.v1.jsonl export, "
-		    "version 1");
+		    "the header is not that of a gloss.v1.jsonl export");
+	if (h->version < 1 || h->version > EXPORT_JSONL_VERSION) {
+		snprintf(what, sizeof(what),
+		    "the file is a jsonl export of version %" PRIu32
+		    ", and this glossd reads versions 1 to %d: import it with "
+		    "a newer glossd",
+		    h->version, EXPORT_JSONL_VERSION);
+		return import_bad(run, what);
+	}
 	if (!h->complete) {
 		call_fail(run->call, REASON(IMPORT_FILTERED), NULL,
 		    "this export is filtered (by article, group, language, "
@@ -114,6 +123,7 @@ import_header(struct import_run *run, const Gloss__V1__ExportHeader *h,
 		return import_at(run, STATUS_FAILED_PRECONDITION);
 	}
 	run->st.header = true;
+	run->st.version = h->version;
 	run->st.as_of = h->as_of_seq;
 	hash_sha256(line, n, run->st.header_sha256);
 	return STATUS_OK;
@@ -508,6 +518,14 @@ import_change(struct import_run *run, const Gloss__V1__Change *ch)
 
 /* ------------------------------------------------------------ lines */
 
+/* The JSON names a jsonl file of version 1 knew fields by, before
+ * Span.start and Span.end became byte_start and byte_end (version 2). */
+static const struct json_alias import_v1_names[] = {
+	{ &gloss__v1__span__descriptor, "start", "byte_start" },
+	{ &gloss__v1__span__descriptor, "end", "byte_end" },
+	{ NULL, NULL, NULL },
+};
+
 static enum status
 import_record(struct import_run *run, Gloss__V1__ExportRecord *rec,
     const char *line, size_t n)
@@ -539,17 +557,27 @@ import_line(struct import_run *run, const char *s, size_t n)
 	struct call *c = run->call;
 	struct call_mark m = call_mark(c);
 	Gloss__V1__ExportRecord *rec;
-	char why[256];
+	struct json_error why;
+	char what[sizeof(why.message) + 32];
 	enum status st;
 
 	if (n > 0 && s[n - 1] == '\r')
 		n--;
 	if (n == 0)
 		return STATUS_OK;
-	rec = (Gloss__V1__ExportRecord *)export_json_parse(c,
-	    &gloss__v1__export_record__descriptor, s, n, why, sizeof(why));
-	if (rec == NULL)
-		return import_bad(run, why);
+	rec = (Gloss__V1__ExportRecord *)
+	    json_parse(&gloss__v1__export_record__descriptor, s, n,
+	        &c->allocator, run->st.version == 1 ? import_v1_names : NULL,
+	        &why);
+	if (rec == NULL && why.oom)
+		return import_at(run,
+		    call_error(c, STATUS_RESOURCE_EXHAUSTED,
+		        "the line is too big for glossd's memory"));
+	if (rec == NULL) {
+		snprintf(what, sizeof(what), "column %zu: %s", why.column,
+		    why.message);
+		return import_bad(run, what);
+	}
 	if ((st = import_record(run, rec, s, n)) != STATUS_OK)
 		return st; /* the message is in the arena: kept */
 	/* A line's record is stored: what it took of the arena is not

@@ -1,4 +1,5 @@
 /* info: the GetServerInfo handler: what this glossd is and how it fares. */
+#include "gloss/v1/gloss_desc.h"
 #include "import.h"
 #include "method.h"
 #include "store.h"
@@ -95,6 +96,12 @@ info_get_server_info(struct call *c)
 		    "out of memory");
 	if ((s = info_import(c, r)) != STATUS_OK)
 		return s;
+	if (c->req->get_server_info->include_descriptors) {
+		/* only packed, as call_str() explains */
+		r->file_descriptor_set.data =
+		    (uint8_t *)(uintptr_t)gloss_v1_descriptor_set;
+		r->file_descriptor_set.len = gloss_v1_descriptor_set_len;
+	}
 	c->reply.body_case = GLOSS__V1__REPLY__BODY_GET_SERVER_INFO;
 	c->reply.get_server_info = r;
 	return STATUS_OK;

@@ -275,6 +275,7 @@ struct store_import {
 	uint64_t pending;  /* of them, the unfinished last line, kept here */
 	uint64_t parts;    /* pieces it is kept in */
 	uint64_t deferred; /* references to check when the import ends */
+	uint64_t version;  /* the file's jsonl version (its header's) */
 	uint8_t header_sha256[32]; /* of the header line: which file this is */
 	bool header;
 };

@@ -9,9 +9,13 @@
 #include "key.h"
 #include "store_impl.h"
 
-#define IMPORT_VERSION 1
-#define IMPORT_FIELDS  9 /* the u64 fields of struct store_import */
-#define IMPORT_SIZE    (1 + 8 * IMPORT_FIELDS + 32 + 1)
+/* The record: its version, the u64 fields of struct store_import, the
+ * header's digest, the header flag.  Version 1 (before jsonl version 2)
+ * had no `version` field: its imports read files of version 1. */
+#define IMPORT_VERSION   2
+#define IMPORT_FIELDS    10
+#define IMPORT_SIZE(n)   ((size_t)(1 + 8 * (n) + 32 + 1))
+#define IMPORT_V1_FIELDS 9
 
 static const char store_import_key[] = "import";
 static const char store_import_part[] = "import.part";
@@ -34,7 +38,7 @@ store_import_fields(const struct store_import *s, uint64_t v[IMPORT_FIELDS])
 {
 	v[0] = s->id, v[1] = s->as_of, v[2] = s->last_seq, v[3] = s->lines;
 	v[4] = s->line, v[5] = s->offset, v[6] = s->pending, v[7] = s->parts;
-	v[8] = s->deferred;
+	v[8] = s->deferred, v[9] = s->version;
 }
 
 enum status
@@ -44,29 +48,32 @@ store_import_get(struct store_txn *t, struct store_import *out)
 		store_unconst(store_import_key) };
 	MDB_val v;
 	const uint8_t *p;
-	uint64_t f[IMPORT_FIELDS];
-	int rc;
+	uint64_t f[IMPORT_FIELDS] = { 0 };
+	int rc, n;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = mdb_get(t->txn, t->st->dbi[STORE_DB_META], &k, &v)) != 0)
 		return store_status(rc);
 	p = v.mv_data;
-	if (v.mv_size != IMPORT_SIZE || p[0] != IMPORT_VERSION)
+	n = v.mv_size > 0 && p[0] == 1 ? IMPORT_V1_FIELDS : IMPORT_FIELDS;
+	if (v.mv_size != IMPORT_SIZE(n) ||
+	    (p[0] != 1 && p[0] != IMPORT_VERSION))
 		return STATUS_DATA_LOSS;
-	for (int i = 0; i < IMPORT_FIELDS; i++)
+	for (int i = 0; i < n; i++)
 		f[i] = key_get_u64(p + 1 + 8 * i);
 	out->id = f[0], out->as_of = f[1], out->last_seq = f[2];
 	out->lines = f[3], out->line = f[4], out->offset = f[5];
 	out->pending = f[6], out->parts = f[7], out->deferred = f[8];
-	memcpy(out->header_sha256, p + 1 + 8 * IMPORT_FIELDS, 32);
-	out->header = p[IMPORT_SIZE - 1] != 0;
+	out->version = n == IMPORT_V1_FIELDS ? 1 : f[9];
+	memcpy(out->header_sha256, p + 1 + 8 * n, 32);
+	out->header = p[IMPORT_SIZE(n) - 1] != 0;
 	return STATUS_OK;
 }
 
 enum status
 store_import_put(struct store_txn *t, const struct store_import *s)
 {
-	uint8_t buf[IMPORT_SIZE];
+	uint8_t buf[IMPORT_SIZE(IMPORT_FIELDS)];
 	uint64_t f[IMPORT_FIELDS];
 
 	buf[0] = IMPORT_VERSION;
@@ -74,7 +81,7 @@ store_import_put(struct store_txn *t, const struct store_import *s)
 	for (int i = 0; i < IMPORT_FIELDS; i++)
 		key_put_u64(buf + 1 + 8 * i, f[i]);
 	memcpy(buf + 1 + 8 * IMPORT_FIELDS, s->header_sha256, 32);
-	buf[IMPORT_SIZE - 1] = s->header ? 1 : 0;
+	buf[sizeof(buf) - 1] = s->header ? 1 : 0;
 	return store_status(store_put_raw(t, STORE_DB_META, store_import_key,
 	    strlen(store_import_key), buf, sizeof(buf), 0));
 }

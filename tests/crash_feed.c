@@ -151,23 +151,22 @@ cf_feed(struct ck *k)
 			    k->ch[i].c->request_id);
 }
 
-/* The newest sequence number of the feed. */
+/* The newest sequence number of the feed (GetServerInfo's: ListChanges
+ * refuses a since_seq past it). */
 static uint64_t
 cf_last_seq(struct ck *k)
 {
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
-	Gloss__V1__ListChangesRequest lc =
-	    GLOSS__V1__LIST_CHANGES_REQUEST__INIT;
+	Gloss__V1__GetServerInfoRequest gi =
+	    GLOSS__V1__GET_SERVER_INFO_REQUEST__INIT;
 	Gloss__V1__Reply *r;
 	uint64_t last;
 
-	lc.since_seq = UINT64_MAX / 2;
-	lc.limit = 1;
-	q.body_case = GLOSS__V1__REQUEST__BODY_LIST_CHANGES;
-	q.list_changes = &lc;
-	if ((r = ck_read(k, &q, "ListChanges")) == NULL)
+	q.body_case = GLOSS__V1__REQUEST__BODY_GET_SERVER_INFO;
+	q.get_server_info = &gi;
+	if ((r = ck_read(k, &q, "GetServerInfo")) == NULL)
 		return 0;
-	last = r->list_changes->last_seq;
+	last = r->get_server_info->last_seq;
 	rpc_reply_free(r);
 	return last;
 }

@@ -115,7 +115,7 @@ class Dataset:
     def write(self, path):
         with open(path, "w", encoding="utf-8") as f:
             f.write(json.dumps({"header": {
-                "format": "gloss.v1.jsonl", "version": 1,
+                "format": "gloss.v1.jsonl", "version": 2,
                 "asOfSeq": str(len(self.changes)), "complete": True}},
                 separators=(",", ":")) + "\n")
             for rec in self.lines:

@@ -1,0 +1,158 @@
+/*
+ * The four lists of methods agree: gloss.proto's `service Gloss`, the arms
+ * of Request's and Reply's oneof body, and glossd's method table
+ * (daemon/method.c).  Same names, same numbers, same types, no method
+ * missing from any of them; read from protobuf-c's descriptors of the
+ * .proto and from the table itself.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gloss/v1/gloss.pb-c.h"
+#include "method.h"
+
+static const ProtobufCServiceDescriptor *const service =
+    &gloss__v1__gloss__descriptor;
+
+/* "GetArticle" -> "get_article": the arm's name for a method. */
+static void
+snake(const char *name, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (; *name != '\0' && n + 2 < size; name++) {
+		if (isupper((unsigned char)*name) && n > 0)
+			out[n++] = '_';
+		out[n++] = (char)tolower((unsigned char)*name);
+	}
+	out[n] = '\0';
+}
+
+/* The oneof arm of d named `name`, or NULL. */
+static const ProtobufCFieldDescriptor *
+arm(const ProtobufCMessageDescriptor *d, const char *name)
+{
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(d, name);
+
+	return f != NULL && (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ? f : NULL;
+}
+
+/* Every method of the service: a Request arm and a Reply arm of its name
+ * and types, under one number, and the table's row under that number. */
+static void
+test_methods_have_arms_and_rows(void **state)
+{
+	char name[64], want[80];
+
+	(void)state;
+	assert_string_equal(service->name, "gloss.v1.Gloss");
+	for (unsigned i = 0; i < service->n_methods; i++) {
+		const ProtobufCMethodDescriptor *m = &service->methods[i];
+		const ProtobufCFieldDescriptor *q, *r;
+		const struct method *row;
+
+		print_message("%s\n", m->name);
+		snake(m->name, name, sizeof(name));
+		q = arm(&gloss__v1__request__descriptor, name);
+		r = arm(&gloss__v1__reply__descriptor, name);
+		assert_non_null(q);
+		assert_non_null(r);
+		assert_int_equal(q->id, r->id);
+		assert_ptr_equal(q->descriptor, m->input);
+		assert_ptr_equal(r->descriptor, m->output);
+		snprintf(want, sizeof(want), "gloss.v1.%sRequest", m->name);
+		assert_string_equal(m->input->name, want);
+		snprintf(want, sizeof(want), "gloss.v1.%sResponse", m->name);
+		assert_string_equal(m->output->name, want);
+		row = method_find((Gloss__V1__Request__BodyCase)q->id);
+		assert_non_null(row);
+		assert_string_equal(row->name, m->name);
+	}
+}
+
+/* The method of the service whose arm is named `arm`, or NULL. */
+static const ProtobufCMethodDescriptor *
+method_of(const char *arm)
+{
+	char name[64];
+
+	for (unsigned k = 0; k < service->n_methods; k++) {
+		snake(service->methods[k].name, name, sizeof(name));
+		if (strcmp(name, arm) == 0)
+			return &service->methods[k];
+	}
+	return NULL;
+}
+
+/* The other way round: every arm of Request and of Reply is a method of
+ * the service. */
+static void
+test_arms_have_methods(void **state)
+{
+	const ProtobufCMessageDescriptor *const env[] = {
+		&gloss__v1__request__descriptor, &gloss__v1__reply__descriptor
+	};
+	unsigned arms = 0;
+
+	(void)state;
+	for (size_t e = 0; e < 2; e++)
+		for (unsigned i = 0; i < env[e]->n_fields; i++) {
+			const ProtobufCFieldDescriptor *f = &env[e]->fields[i];
+			if (!(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+				continue;
+			arms++;
+			print_message("%s.%s\n", env[e]->name, f->name);
+			assert_non_null(method_of(f->name));
+		}
+	assert_int_equal(arms, 2 * service->n_methods);
+}
+
+/* And every row of the method table is a method of the service, under
+ * the number of the arm of its request type. */
+static void
+test_rows_have_methods(void **state)
+{
+	const ProtobufCMethodDescriptor *m;
+	const ProtobufCFieldDescriptor *f;
+	unsigned rows = 0;
+
+	(void)state;
+	for (unsigned id = 0; id < 1024; id++) {
+		const struct method *row =
+		    method_find((Gloss__V1__Request__BodyCase)id);
+		if (row == NULL)
+			continue;
+		rows++;
+		print_message("row %u %s\n", id, row->name);
+		m = protobuf_c_service_descriptor_get_method_by_name(service,
+		    row->name);
+		assert_non_null(m);
+		f = protobuf_c_message_descriptor_get_field(
+		    &gloss__v1__request__descriptor, id);
+		assert_non_null(f);
+		assert_true(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF);
+		assert_ptr_equal(f->descriptor, m->input);
+	}
+	assert_int_equal(rows, service->n_methods);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_methods_have_arms_and_rows),
+		cmocka_unit_test(test_arms_have_methods),
+		cmocka_unit_test(test_rows_have_methods),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
