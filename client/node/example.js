@@ -62,13 +62,16 @@ async function main() {
   checkSpan(text, s);
   console.log(`tagged: annotation ${ann.id} ${label} utf16 ${s.utf16Start}-${s.utf16End} chars ${s.charStart}-${s.charEnd} "${s.exact}"`);
 
-  let n = 0;
-  for await (const a of c.items('ListAnnotations', { articleId: article, pageSize: 2 })) {
-    for (const sp of a.spans) checkSpan(text, sp);
-    console.log(`listed: ${a.id} ${a.kind} ${a.entity ? a.entity.label : ''} "${a.spans.map((x) => x.exact).join(' … ')}"`);
-    n++;
+  let n = 0, pages = 0;
+  for await (const page of c.pages('ListAnnotations', { articleId: article, pageSize: 2 })) {
+    pages++;
+    for (const a of page.annotations) {
+      for (const sp of a.spans) checkSpan(text, sp);
+      console.log(`listed: ${a.id} ${a.kind} ${a.entity ? a.entity.label : ''} "${a.spans.map((x) => x.exact).join(' … ')}"`);
+      n++;
+    }
   }
-  console.log(`listed ${n} annotations`);
+  console.log(`listed ${n} annotations in ${pages} pages`);
 
   const change = await seen;
   console.log(`followed: change ${change.seq} is annotation ${change.annotationId}`);
