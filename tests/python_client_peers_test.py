@@ -109,7 +109,7 @@ def status(code, message="", field=""):
 
 
 def info_reply():
-    r = status(g.OK)
+    r = status(g.Code.Value("OK"))
     r.get_server_info.protocol = "gloss.v1"
     return r
 
@@ -134,8 +134,8 @@ def test_unavailable(u):
     pauses that grow, timeout_ms that shrinks."""
     for _ in range(2):
         url = u.next()
-        p = Peer(url, lambda q, n: status(g.UNAVAILABLE, "stopping")
-                 if n < 3 else info_reply())
+        unavailable = status(g.Code.Value("UNAVAILABLE"), "stopping")
+        p = Peer(url, lambda q, n: unavailable if n < 3 else info_reply())
         with Client(url, timeout=5) as c:
             at = time.monotonic()
             r = c.call("get_server_info")
@@ -245,7 +245,7 @@ def test_nothing_there(u):
 
 def export_peer(url, chunks):
     def answer(q, n):
-        r = status(g.OK)
+        r = status(g.Code.Value("OK"))
         for path, data in chunks:
             r.export.chunks.add(path=path, data=data)
         r.export.articles = 1

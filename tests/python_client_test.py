@@ -227,7 +227,7 @@ def test_errors(url):
             c.call("get_article", id="no-such-article")
             check(False, "GetArticle of nothing succeeded")
         except GlossError as e:
-            check(e.code == g.NOT_FOUND and e.name == "NOT_FOUND" and
+            check(e.code == 5 and e.name == "NOT_FOUND" and
                   "no-such-article" in e.message and e.status is not None,
                   "NOT_FOUND raised: %r %s" % (e, e.name))
             check(c.attempts == 1 and served() - before == base + 1,

@@ -43,8 +43,9 @@ function loadProto(protoDir) {
 }
 
 /* A call that did not succeed: code (a number), codeName ("NOT_FOUND"),
- * message, details and reason from the reply's Status (when it has them),
- * status (null when the client gave up on its own), requestId. */
+ * message; from the reply's Status when it has them, details, reason (a
+ * name for a program to switch on; '' if none) and metadata; status, the
+ * whole Status (null when the client gave up on its own); requestId. */
 class GlossError extends Error {
   constructor(codeName, code, message, status, requestId) {
     super(`${message} (${codeName})`);
@@ -53,7 +54,8 @@ class GlossError extends Error {
     this.glossMessage = message;
     this.status = status || null;
     this.details = (status && status.details) || [];
-    this.reason = (status && status.reason) || '';
+    this.reason = (status && status.reason !== 'REASON_UNSPECIFIED' && status.reason) || '';
+    this.metadata = (status && status.metadata) || {};
     this.requestId = requestId;
   }
 }

@@ -78,20 +78,39 @@ class GlossError(Exception):
     """A call that did not succeed.  code: the gloss.v1.Code value; name:
     its name ("NOT_FOUND"); message: a sentence for a person; status: the
     Reply's Status (None when the client gave up on its own: no reply in
-    time, nothing listening, a request too large to send); details,
-    reason: the Status's, when it has them; request_id: the call's."""
+    time, nothing listening, a request too large to send), with whatever
+    else the contract puts there; request_id: the call's.  From the
+    Status, when it has them: details (the FieldViolations), reason (the
+    name of its Reason, for a program to switch on; "" if none) and
+    metadata (a dict)."""
 
     def __init__(self, code, message, status=None, request_id=""):
         g = load_proto()
         self.code = code
-        self.name = g.Code.Name(code) if code in g.Code.values() else \
-            str(code)
+        self.name = _enum_name(g.Status.DESCRIPTOR.fields_by_name["code"],
+                               code)
         self.message = message
         self.status = status
         self.request_id = request_id
-        self.details = list(status.details) if status is not None else []
-        self.reason = getattr(status, "reason", "") if status else ""
+        self.details, self.reason, self.metadata = [], "", {}
+        if status is not None:
+            self.details = list(status.details)
+            self.reason = _status_reason(status)
+            if "metadata" in status.DESCRIPTOR.fields_by_name:
+                self.metadata = dict(status.metadata)
         super().__init__("%s (%s)" % (message, self.name))
+
+
+def _enum_name(field, number):
+    v = field.enum_type.values_by_number.get(number)
+    return v.name if v is not None else str(number)
+
+
+def _status_reason(status):
+    f = status.DESCRIPTOR.fields_by_name.get("reason")
+    if f is None or not status.reason:
+        return ""
+    return _enum_name(f, status.reason) if f.enum_type else str(status.reason)
 
 
 class Client:
@@ -170,7 +189,7 @@ class Client:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise GlossError(self.g.DEADLINE_EXCEEDED,
+                raise GlossError(self.g.Code.Value("DEADLINE_EXCEEDED"),
                                  "no reply from glossd within %.3g s (%s)"
                                  % (timeout, why), None, q.request_id)
             reply, why = self._attempt(q, left)
@@ -179,7 +198,7 @@ class Client:
             time.sleep(min(pause * random.uniform(0.5, 1.0),
                            max(0.0, deadline - time.monotonic())))
             pause = min(2 * pause, BACKOFF_S[1])
-        if reply.status.code != self.g.OK:
+        if reply.status.code != self.g.Code.Value("OK"):
             raise GlossError(reply.status.code, reply.status.message,
                              reply.status, q.request_id)
         return reply
@@ -190,7 +209,7 @@ class Client:
         q.timeout_ms = max(1, int(left * 1000))
         packed = q.SerializeToString()
         if len(packed) > MAX_REQUEST:
-            raise GlossError(self.g.RESOURCE_EXHAUSTED,
+            raise GlossError(self.g.Code.Value("RESOURCE_EXHAUSTED"),
                              "the request is %d bytes, over glossd's limit "
                              "of %d; it was not sent"
                              % (len(packed), MAX_REQUEST), None,
@@ -216,7 +235,7 @@ class Client:
             self.close()
             raise ProtocolError("a reply that is not a gloss.v1.Reply: %s"
                                 % e) from None
-        if reply.status.code == self.g.UNAVAILABLE:
+        if reply.status.code == self.g.Code.Value("UNAVAILABLE"):
             return None, reply.status.message
         return reply, None
 
@@ -231,7 +250,7 @@ class Client:
             self.dial_since = self.dial_since or now
             if not self.connected_once and \
                     now - self.dial_since > FIRST_DIAL_S:
-                raise GlossError(self.g.UNAVAILABLE,
+                raise GlossError(self.g.Code.Value("UNAVAILABLE"),
                                  "nothing answers at %s: %s (is glossd "
                                  "running?)" % (self.url, e)) from None
             raise
