@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 import glosstest as gt
 from glosstest import check
@@ -130,6 +131,13 @@ def main():
         r = run_example(tcp, gt.G003, out, node_path)
         check(r.returncode == 1 and "not a new or empty folder" in r.stderr,
               "an export into a folder that is not empty: %s" % r.stderr)
+        at = time.monotonic()
+        r = run_example("ipc://" + os.path.join(tmp, "nothing.sock"),
+                        gt.G003, out, node_path)
+        took = time.monotonic() - at
+        check(r.returncode == 1 and "nothing answers at" in r.stderr and
+              3 <= took < 6, "nothing listening: %.1f s: %s"
+              % (took, r.stderr))
     finally:
         gt.stop_glossd(proc)
         if gt.failures:

@@ -29,6 +29,7 @@ const HELLO_REQ = Buffer.from([0x00, 0x53, 0x50, 0x00, 0x00, 0x30, 0x00, 0x00]);
 const HELLO_REP = Buffer.from([0x00, 0x53, 0x50, 0x00, 0x00, 0x31, 0x00, 0x00]);
 const MAX_REQUEST = 1 << 20; // glossd's max_request_bytes
 const MAX_MESSAGE = 4 << 20; // its replies are under 1 MiB
+const FIRST_DIAL_MS = 3000; // a client that never reached glossd gives up then
 const TO_OBJECT = { longs: Number, enums: String, defaults: true };
 
 /* The gloss.v1 types, from the .proto (default: the checkout's proto/). */
@@ -231,10 +232,18 @@ class Client {
     });
     try {
       raw = await Promise.race([conn.request(packed), late]);
+      this.connectedOnce = true;
     } catch (e) {
       // Lost or timed out: perhaps applied, so sent again with the same id.
       if (this.conn === conn) this.close();
       if (e.protocol) throw e;
+      if (!conn.greeted && !this.connectedOnce) {
+        // Nothing listens: while glossd restarts that passes, but a client
+        // that never reached it says so soon.
+        this.dialSince = this.dialSince || Date.now();
+        if (Date.now() - this.dialSince > FIRST_DIAL_MS)
+          throw this.error('UNAVAILABLE', `nothing answers at ${this.url}: ${e.message} (is glossd running?)`, null, q.requestId);
+      }
       return { why: `${this.url}: ${e.message}` };
     } finally {
       clearTimeout(timer);
