@@ -1,6 +1,7 @@
 # The README's two commands.  Everything else is CMake's (CMakeLists.txt).
 #
 #   make run    install what is missing, build, start glossd on ./var/
+#               (LISTEN=tcp://127.0.0.1:7411 adds that listener to its socket)
 #   make test   install, build (plain and ASan+UBSan), check format, run ctest
 #   make stress the long crash and fuzz runs (ctest -L stress), not in test
 
@@ -8,6 +9,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD   ?= build
 ASAN    ?= build-asan
 DATA    ?= var
+LISTEN  ?=
 
 .PHONY: all deps build build-asan run test test-plain test-asan stress \
 	format format-check clean
@@ -26,9 +28,12 @@ build-asan: deps
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DGLOSS_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN) -j $(JOBS)
 
+# glossd's socket is DATA/glossd.sock; with LISTEN it must be named too, since
+# --listen replaces the default.
 run: build
 	@mkdir -p $(DATA)
-	./$(BUILD)/glossd --data $(DATA)
+	./$(BUILD)/glossd --data $(DATA) $(if $(LISTEN),--listen \
+		ipc://$(abspath $(DATA))/glossd.sock $(addprefix --listen ,$(LISTEN)))
 
 test: format-check test-plain test-asan
 

@@ -75,14 +75,17 @@ def _die_with_parent():
         pass
 
 
-def start_glossd(tmp, name="data"):
+def start_glossd(tmp, name="data", listen=()):
     """A glossd on tmp/name, logging to tmp/name.log, answering; returns
-    the process and its socket URL."""
+    the process and its socket URL.  listen: more URLs (tcp://...) it
+    listens on beside its socket."""
     log = open(os.path.join(tmp, name + ".log"), "ab")
     data = os.path.join(tmp, name)
-    proc = subprocess.Popen([GLOSSD, "--data", data], stderr=log,
-                            preexec_fn=_die_with_parent)
     sock = "ipc://" + os.path.join(data, "glossd.sock")
+    args = [GLOSSD, "--data", data]
+    for url in (sock, *listen) if listen else ():
+        args += ["--listen", url]
+    proc = subprocess.Popen(args, stderr=log, preexec_fn=_die_with_parent)
     for _ in range(250):
         if os.path.exists(os.path.join(data, "glossd.sock")) and \
                 gloss("info", sock=sock).returncode == 0:
