@@ -29,7 +29,8 @@ info_print(const Gloss__V1__GetServerInfoResponse *r)
 	printf("last change    %" PRIu64 "\n", r->last_seq);
 	printf("map            %" PRIu64 " MiB used of %" PRIu64
 	       " MiB; file %" PRIu64 " MiB\n",
-	    r->map_used >> 20, r->map_size >> 20, r->file_size >> 20);
+	    r->map_used_bytes >> 20, r->map_size_bytes >> 20,
+	    r->file_size_bytes >> 20);
 	printf("limits         request %" PRIu32 " bytes, article %" PRIu32
 	       " bytes, record %" PRIu32 " bytes\n",
 	    r->max_request_bytes, r->max_article_bytes, r->max_record_bytes);

@@ -83,9 +83,9 @@ info_get_server_info(struct call *c)
 		return call_error(c, s, "cannot read the store's figures");
 	gloss__v1__get_server_info_response__init(r);
 	info_env(c, r);
-	r->map_size = si.map_size;
-	r->map_used = si.map_used;
-	r->file_size = si.file_size;
+	r->map_size_bytes = si.map_size;
+	r->map_used_bytes = si.map_used;
+	r->file_size_bytes = si.file_size;
 	r->last_seq = si.last_seq;
 	r->article_count = si.article_count;
 	r->records_read = si.records_read;

@@ -208,7 +208,7 @@ def test_write_and_json(sp, Request, Reply):
         google = json_format.MessageToDict(getattr(r, arm))
         ours = gloss_call_json(method, request)
         for volatile in ("uptimeMs", "requestsServed", "recordsRead",
-                         "connections", "fileSize", "mapUsed"):
+                         "connections", "fileSizeBytes", "mapUsedBytes"):
             google.pop(volatile, None)
             if ours:
                 ours.pop(volatile, None)

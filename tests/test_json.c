@@ -416,8 +416,8 @@ test_parse_refuses(void **state)
 		 * found their copy leaked) */
 		{ "{\"article\":{\"i\\u0064\\ud800\":1}}", "article",
 		    "lone high surrogate", 1, 21 },
-		{ "{\"article\":{\"i\\u0064\xff\":1}}", "article",
-		    "not UTF-8", 1, 13 },
+		{ "{\"article\":{\"i\\u0064\xff\":1}}", "article", "not UTF-8",
+		    1, 13 },
 		{ "{\"article\":{\"title\":\"a\tb\"}}", "article.title",
 		    "control character", 1, 23 },
 		{ "{\"labelSet\":{\"labels\":[{\"name\":\"x\"},{\"builtin\":1}]"

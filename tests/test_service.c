@@ -3,7 +3,8 @@
  * of Request's and Reply's oneof body, and glossd's method table
  * (daemon/method.c).  Same names, same numbers, same types, no method
  * missing from any of them; read from protobuf-c's descriptors of the
- * .proto and from the table itself.
+ * .proto and from the table itself.  And every number that measures
+ * something names its unit (AIP-140, AIP-141).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -145,6 +147,111 @@ test_rows_have_methods(void **state)
 	assert_int_equal(rows, service->n_methods);
 }
 
+/* ------------------------------------------------------------ units */
+
+/* Words that make an integer field a measure of something (an offset, a
+ * size, a span of time), whose unit its name must say. */
+static const char *const measure_words[] = { "start", "end", "offset", "size",
+	"used", "length", "position", "column", "time", "uptime", "timeout",
+	"wait", "age", "duration", NULL };
+
+/* Words that name a unit: what a reader of the JSON name alone needs. */
+static const char *const unit_words[] = { "byte", "bytes", "char", "chars",
+	"utf16", "ms", "seq", "pages", "lines", "records", NULL };
+
+static bool
+has_word(const char *name, const char *const words[])
+{
+	char buf[128], *w, *save;
+
+	snprintf(buf, sizeof(buf), "%s", name);
+	for (w = strtok_r(buf, "_", &save); w != NULL;
+	     w = strtok_r(NULL, "_", &save))
+		for (size_t i = 0; words[i] != NULL; i++)
+			if (strcmp(w, words[i]) == 0)
+				return true;
+	return false;
+}
+
+static bool
+is_integer(ProtobufCType t)
+{
+	return t == PROTOBUF_C_TYPE_INT32 || t == PROTOBUF_C_TYPE_SINT32 ||
+	       t == PROTOBUF_C_TYPE_SFIXED32 || t == PROTOBUF_C_TYPE_INT64 ||
+	       t == PROTOBUF_C_TYPE_SINT64 || t == PROTOBUF_C_TYPE_SFIXED64 ||
+	       t == PROTOBUF_C_TYPE_UINT32 || t == PROTOBUF_C_TYPE_FIXED32 ||
+	       t == PROTOBUF_C_TYPE_UINT64 || t == PROTOBUF_C_TYPE_FIXED64;
+}
+
+/* A message whose offsets take their unit from a field of it (Range's
+ * `unit`): the unit is said, beside the numbers. */
+static bool
+has_unit_field(const ProtobufCMessageDescriptor *d)
+{
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(d, "unit");
+
+	return f != NULL && f->type == PROTOBUF_C_TYPE_ENUM &&
+	       f->descriptor == &gloss__v1__unit__descriptor;
+}
+
+#define SEEN_MAX 512
+
+/* Checks d's measures and those of every message it holds, once each;
+ * returns how many measures it checked. */
+static unsigned
+check_units(const ProtobufCMessageDescriptor *d,
+    const ProtobufCMessageDescriptor **seen, size_t *n_seen)
+{
+	unsigned measures = 0;
+
+	for (size_t i = 0; i < *n_seen; i++)
+		if (seen[i] == d)
+			return 0;
+	assert_true(*n_seen < SEEN_MAX);
+	seen[(*n_seen)++] = d;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+			measures += check_units(f->descriptor, seen, n_seen);
+		/* AIP-158's page_size counts items: its unit is the list's. */
+		if (!is_integer(f->type) || !has_word(f->name, measure_words) ||
+		    strcmp(f->name, "page_size") == 0)
+			continue;
+		measures++;
+		print_message("%s.%s\n", d->name, f->name);
+		if (!has_word(f->name, unit_words) && !has_unit_field(d))
+			fail_msg("%s.%s measures something and does not say "
+			         "in what unit: name it (byte_, char_, utf16_, "
+			         "_bytes, _ms, ...)",
+			    d->name, f->name);
+	}
+	return measures;
+}
+
+/* Every integer field that is an offset, a size or a time, in every
+ * message a client sends or reads (the envelopes and the jsonl export's
+ * records), says its unit in its name: Span.byte_start, not Span.start
+ * (a client that took code points for bytes tagged the wrong text). */
+static void
+test_measures_name_their_unit(void **state)
+{
+	const ProtobufCMessageDescriptor *seen[SEEN_MAX];
+	size_t n_seen = 0;
+	unsigned measures = 0;
+
+	(void)state;
+	measures += check_units(&gloss__v1__request__descriptor, seen, &n_seen);
+	measures += check_units(&gloss__v1__reply__descriptor, seen, &n_seen);
+	measures +=
+	    check_units(&gloss__v1__export_record__descriptor, seen, &n_seen);
+	/* Span's six, Range's two, and more: the walk reached them. */
+	assert_true(measures >= 20);
+	assert_true(has_word("byte_start", measure_words) &&
+	            has_word("byte_start", unit_words));
+	assert_false(has_word("start", unit_words));
+}
+
 int
 main(void)
 {
@@ -152,6 +259,7 @@ main(void)
 		cmocka_unit_test(test_methods_have_arms_and_rows),
 		cmocka_unit_test(test_arms_have_methods),
 		cmocka_unit_test(test_rows_have_methods),
+		cmocka_unit_test(test_measures_name_their_unit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
