@@ -34,8 +34,12 @@ call_pb_free(void *arg, void *p)
 void
 call_init(struct call *c, struct call_env *env, size_t budget)
 {
+	/* A call that no connection made (serve_too_large()): nobody. */
+	static const struct call_peer nobody = { .addr = "?" };
+
 	memset(c, 0, sizeof(*c));
 	c->env = env;
+	c->peer = &nobody;
 	c->budget = budget;
 	c->allocator.alloc = call_pb_alloc;
 	c->allocator.free = call_pb_free;

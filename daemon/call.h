@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <protobuf-c/protobuf-c.h>
 
@@ -21,6 +22,27 @@
 struct store;
 struct store_txn;
 struct writer;
+
+/*
+ * Who sent a request, as the connection it came on says (the server fills
+ * it at accept; the fuzz target and tests make their own).  What the
+ * request itself claims (its author, its token) is not here.
+ */
+struct call_peer {
+	bool ipc;     /* a Unix-domain socket (ipc://); else TCP */
+	bool tls;     /* the connection is TLS (tls+tcp://) */
+	bool has_uid; /* ipc: SO_PEERCRED gave the peer's credentials */
+	uid_t uid;
+	pid_t pid;
+	/* For log lines: "1.2.3.4:5678", "[::1]:5678", "ipc, pid 42". */
+	char addr[64];
+	/* The host alone ("1.2.3.4", "::1"; "uid 1000" on ipc): what limits
+	 * per peer are kept by. */
+	char host[48];
+	/* A TLS peer's verified client certificate: its subject's CN; "" if
+	 * it showed none. */
+	char cert_subject[128];
+};
 
 /* The daemon as handlers see it: set up by main before serving, read-only
  * afterwards except for the atomic counters. */
@@ -52,7 +74,8 @@ struct call_block;
 
 struct call {
 	struct call_env *env;
-	Gloss__V1__Request *req; /* owned by the arena */
+	const struct call_peer *peer; /* who sent it (never NULL) */
+	Gloss__V1__Request *req;      /* owned by the arena */
 	Gloss__V1__Reply reply;
 	Gloss__V1__Status status;
 	struct store_txn *txn; /* set by server (reads) or writer (writes) */

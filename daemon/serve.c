@@ -202,8 +202,9 @@ serve_method(struct call *c, const void *req, size_t n, unsigned flags)
 }
 
 enum serve_result
-serve_request(struct call_env *env, const void *req, size_t n, unsigned flags,
-    const struct serve_out *out, uint32_t *park_ms)
+serve_request(struct call_env *env, const struct call_peer *peer,
+    const void *req, size_t n, unsigned flags, const struct serve_out *out,
+    uint32_t *park_ms)
 {
 	struct call c;
 	const struct method *m;
@@ -211,6 +212,7 @@ serve_request(struct call_env *env, const void *req, size_t n, unsigned flags,
 	enum serve_result r = SERVE_PARKED;
 
 	call_init(&c, env, 4 * env->max_request_bytes + (1 << 20));
+	c.peer = peer;
 	c.may_park = (flags & SERVE_MAY_PARK) != 0;
 	if ((m = serve_method(&c, req, n, flags)) != NULL)
 		serve_dispatch(&c, m);

@@ -34,14 +34,16 @@ enum serve_result {
 };
 
 /*
- * Serves the request req[0..n) (the caller's; not kept).  When it returns
+ * Serves the request req[0..n) (the caller's; not kept) that came from
+ * peer (the caller's; kept by the call while it runs).  When it returns
  * SERVE_PARKED, *park_ms says how long the request may wait for a commit
  * before it must be answered; serve it again, without SERVE_MAY_PARK once
  * the wait is over.  Every other outcome, errors included, is a reply: a
  * gloss.v1.Reply whose status says what happened.
  */
-enum serve_result serve_request(struct call_env *env, const void *req, size_t n,
-    unsigned flags, const struct serve_out *out, uint32_t *park_ms);
+enum serve_result serve_request(struct call_env *env,
+    const struct call_peer *peer, const void *req, size_t n, unsigned flags,
+    const struct serve_out *out, uint32_t *park_ms);
 
 /*
  * The reply to a request of n bytes that was too large to be read whole

@@ -87,10 +87,10 @@ server_conn_close(struct server *sv, struct server_conn *c, bool warn,
 
 	if (warn)
 		log_warn("closed connection %" PRIu32 " (%s): %s", slot,
-		    c->peer, why);
+		    c->peer.addr, why);
 	else
 		log_debug("connection %" PRIu32 " (%s) closed: %s", slot,
-		    c->peer, why);
+		    c->peer.addr, why);
 	epoll_ctl(sv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	for (o = c->out_head; o != NULL; o = next) {
@@ -191,37 +191,55 @@ server_conn_write(struct server *sv, struct server_conn *c)
 
 /* ------------------------------------------------------------ accepting */
 
-/* The peer, for log lines: its address, or the pid of a local process. */
+/* Who is at the other end of c: a local process's credentials (ipc), or
+ * an address (tcp); for log lines and for the calls its requests make. */
 static void
 server_conn_name(struct server_conn *c)
 {
+	struct call_peer *p = &c->peer;
 	struct sockaddr_storage sa;
 	socklen_t n = sizeof(sa);
 	struct ucred uc;
 	socklen_t un = sizeof(uc);
 	char addr[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
 
-	if (c->tp == SP_IPC) {
-		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &uc, &un) == 0)
-			snprintf(c->peer, sizeof(c->peer), "ipc, pid %ld",
-			    (long)uc.pid);
-		else
-			snprintf(c->peer, sizeof(c->peer), "ipc");
+	memset(p, 0, sizeof(*p));
+	p->ipc = c->tp == SP_IPC;
+	if (p->ipc) {
+		p->has_uid =
+		    getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &uc, &un) == 0;
+		if (p->has_uid) {
+			p->uid = uc.uid;
+			p->pid = uc.pid;
+		}
+		if (!p->has_uid) {
+			snprintf(p->addr, sizeof(p->addr), "ipc");
+			snprintf(p->host, sizeof(p->host), "ipc");
+			return;
+		}
+		snprintf(p->addr, sizeof(p->addr), "ipc, pid %ld",
+		    (long)p->pid);
+		snprintf(p->host, sizeof(p->host), "uid %lu",
+		    (unsigned long)p->uid);
 		return;
 	}
-	if (getpeername(c->fd, (struct sockaddr *)&sa, &n) != 0)
-		snprintf(c->peer, sizeof(c->peer), "tcp");
-	else if (sa.ss_family == AF_INET6)
-		snprintf(c->peer, sizeof(c->peer), "[%s]:%u",
-		    inet_ntop(AF_INET6,
-		        &((struct sockaddr_in6 *)&sa)->sin6_addr, addr,
-		        sizeof(addr)),
-		    ntohs(((struct sockaddr_in6 *)&sa)->sin6_port));
-	else
-		snprintf(c->peer, sizeof(c->peer), "%s:%u",
-		    inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr,
-		        addr, sizeof(addr)),
-		    ntohs(((struct sockaddr_in *)&sa)->sin_port));
+	if (getpeername(c->fd, (struct sockaddr *)&sa, &n) != 0) {
+		snprintf(p->addr, sizeof(p->addr), "tcp");
+		return;
+	}
+	if (sa.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr,
+		    addr, sizeof(addr));
+		port = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+		snprintf(p->addr, sizeof(p->addr), "[%s]:%u", addr, port);
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, addr,
+		    sizeof(addr));
+		port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+		snprintf(p->addr, sizeof(p->addr), "%s:%u", addr, port);
+	}
+	snprintf(p->host, sizeof(p->host), "%s", addr);
 }
 
 static void

@@ -62,11 +62,12 @@ struct server_job {
 	struct server_job *next;
 	uint64_t conn;
 	enum sp_transport tp;
-	unsigned flags;     /* serve.h's SERVE_* */
-	uint8_t *msg;       /* backtrace, then the request (malloc'd) */
-	size_t len, bt;     /* msg's bytes; the backtrace's */
-	uint64_t oversized; /* a request too large to keep: its length */
-	int64_t until_ms;   /* a parked long poll: when its wait ends */
+	unsigned flags;        /* serve.h's SERVE_* */
+	uint8_t *msg;          /* backtrace, then the request (malloc'd) */
+	size_t len, bt;        /* msg's bytes; the backtrace's */
+	uint64_t oversized;    /* a request too large to keep: its length */
+	int64_t until_ms;      /* a parked long poll: when its wait ends */
+	struct call_peer peer; /* the connection's, as at accept */
 };
 
 enum server_conn_state {
@@ -95,7 +96,7 @@ struct server_conn {
 	int64_t frame_by;   /* a frame begun must be whole by then (0: none) */
 	int64_t stalled_at; /* writing last made progress (queue non-empty) */
 	int64_t active_at;  /* bytes last read or written */
-	char peer[64];
+	struct call_peer peer; /* who is at the other end */
 };
 
 struct server {

@@ -25,6 +25,7 @@ server_conn_dispatch(struct server *sv, struct server_conn *c,
 {
 	job->conn = c->id;
 	job->tp = c->tp;
+	job->peer = c->peer;
 	job->flags =
 	    atomic_load(&sv->stopping) ? SERVE_STOPPING : SERVE_MAY_PARK;
 	server_work_queue(sv, job);

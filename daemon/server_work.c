@@ -51,7 +51,7 @@ server_work_serve(struct server *sv, struct server_job *job, unsigned flags,
 	if (job->oversized > 0)
 		r = serve_too_large(sv->env, job->oversized, &sink);
 	else
-		r = serve_request(sv->env, job->msg + job->bt,
+		r = serve_request(sv->env, &job->peer, job->msg + job->bt,
 		    job->len - job->bt, flags, &sink, park_ms);
 	if (r != SERVE_REPLIED) {
 		if (r == SERVE_NO_ROOM)

@@ -36,6 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char fuzz_dir[256];
 static struct call_env fuzz_env;
+/* Every input comes as from a local process of glossd's own user. */
+static struct call_peer fuzz_peer = { .ipc = true, .addr = "fuzz" };
 static bool fuzz_verbose; /* $FUZZ_SERVE_VERBOSE: print every reply's status */
 
 /* What a broken promise prints before it aborts, so that the report says
@@ -225,9 +227,11 @@ fuzz_serve_one(const uint8_t *req, size_t n, size_t nth)
 	uint32_t park_ms;
 	enum serve_result res;
 
-	res = serve_request(&fuzz_env, req, n, SERVE_MAY_PARK, &out, &park_ms);
+	res = serve_request(&fuzz_env, &fuzz_peer, req, n, SERVE_MAY_PARK, &out,
+	    &park_ms);
 	if (res == SERVE_PARKED)
-		res = serve_request(&fuzz_env, req, n, 0, &out, &park_ms);
+		res = serve_request(&fuzz_env, &fuzz_peer, req, n, 0, &out,
+		    &park_ms);
 	if (res != SERVE_REPLIED)
 		fuzz_fail("no reply", nth);
 	fuzz_check_reply(req, n, &r, nth);
@@ -240,6 +244,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *p = data, *end = data + size, *sep;
 	size_t nth = 0;
 
+	fuzz_peer.has_uid = true;
+	fuzz_peer.uid = getuid();
 	fuzz_start(&fuzz_env);
 	while (nth < FUZZ_REQS_MAX) {
 		sep = fuzz_find_sep(p, (size_t)(end - p));
