@@ -132,21 +132,27 @@ ann_terms(const Gloss__V1__ListAnnotationsRequest *q, struct store_term *t)
 	return n;
 }
 
-/* Page tokens carry the last id of the page, as text. */
+/* Opens pg for a page of the list `query`: its size and where it starts
+ * (page tokens carry the last id of the page, as text), its room. */
 static enum status
 ann_page_start(struct call *c, int32_t requested, const char *token,
-    const char *query, size_t *max, uint64_t *after)
+    const char *query, struct ann_page *pg, uint64_t *after)
 {
 	const char *last;
 	size_t n;
 	enum status s;
 
 	*after = 0;
-	if ((s = page_size(c, requested, max)) != STATUS_OK ||
+	if ((s = page_size(c, requested, &pg->max)) != STATUS_OK ||
 	    (s = page_token_read(c, token, query, &last, &n)) != STATUS_OK)
 		return s;
 	if (last != NULL && last[0] != '\0')
 		*after = strtoull(last, NULL, 10);
+	pg->items = call_alloc(c, pg->max * sizeof(*pg->items));
+	pg->budget = c->env->max_reply_bytes - 4096;
+	if (pg->items == NULL)
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
+		    "out of memory");
 	return STATUS_OK;
 }
 
@@ -242,14 +248,9 @@ annotation_list(struct call *c)
 		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = ann_list_check(c, q)) != STATUS_OK ||
-	    (s = ann_page_start(c, q->page_size, q->page_token, query, &pg.max,
+	    (s = ann_page_start(c, q->page_size, q->page_token, query, &pg,
 	         &after)) != STATUS_OK)
 		return s;
-	pg.items = call_alloc(c, pg.max * sizeof(*pg.items));
-	pg.budget = c->env->max_reply_bytes - 4096;
-	if (pg.items == NULL)
-		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
-		    "out of memory");
 	pg.mark = call_mark(c);
 	s = nterms > 0 ? store_annotation_join(c->txn, terms, nterms, after,
 	                     &c->allocator, ann_page_add, &pg)
@@ -297,14 +298,9 @@ annotation_history(struct call *c)
 		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
 	if ((s = annotation_find(c, q->id, &a)) != STATUS_OK ||
-	    (s = ann_page_start(c, q->page_size, q->page_token, query, &pg.max,
+	    (s = ann_page_start(c, q->page_size, q->page_token, query, &pg,
 	         &after)) != STATUS_OK)
 		return s;
-	pg.items = call_alloc(c, pg.max * sizeof(*pg.items));
-	pg.budget = c->env->max_reply_bytes - 4096;
-	if (pg.items == NULL)
-		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
-		    "out of memory");
 	s = store_revision_scan(c->txn, q->id, after, &c->allocator,
 	    ann_history_add, &pg);
 	if (s != STATUS_OK)
