@@ -132,7 +132,7 @@ int cmd_find(struct cli *cli, int argc, char **argv);
 int cmd_labels(struct cli *cli, int argc, char **argv);
 int cmd_call(struct cli *cli, int argc, char **argv);
 /*
- * `gloss show`'s annotated view, in cmd_annotation.c: prints the article's
+ * `gloss show`'s annotated view, in cmd_show.c: prints the article's
  * text (a, with its text) with its active annotations marked, then a
  * legend.  Returns false, having printed nothing, if it has none.  Exits
  * 1 if glossd refuses the listing.
