@@ -59,6 +59,13 @@ struct call_env {
 	int64_t start_time_ms;
 	uint8_t page_secret[32]; /* keys the HMAC of page tokens */
 	unsigned max_connections;
+	/* The network's security (server.c, server_tls.c): tls+tcp://'s
+	 * certificate, key and the CA of required client certificates (NULL:
+	 * none); whether tcp:// may listen beyond loopback; the ipc socket's
+	 * mode. */
+	const char *tls_cert, *tls_key, *tls_client_ca;
+	bool insecure;
+	unsigned socket_mode;
 	/* Kept by the server: connections open, and refused over the cap. */
 	atomic_size_t connections;
 	atomic_uint_fast64_t connections_refused;

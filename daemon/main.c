@@ -36,6 +36,19 @@ struct main_options {
 	unsigned max_connections;
 	size_t max_article_kib;
 	size_t map_mib;
+	/* The network's security (call_env's). */
+	const char *tls_cert, *tls_key, *tls_client_ca;
+	bool insecure;
+	unsigned socket_mode;
+};
+
+/* Long options without a letter. */
+enum {
+	MAIN_OPT_TLS_CERT = 0x100,
+	MAIN_OPT_TLS_KEY,
+	MAIN_OPT_TLS_CLIENT_CA,
+	MAIN_OPT_INSECURE,
+	MAIN_OPT_SOCKET_MODE,
 };
 
 static void
@@ -47,9 +60,18 @@ main_usage(FILE *out)
 	    "Serves gloss.v1 requests over nng from an LMDB data folder.\n"
 	    "\n"
 	    "  -d, --data DIR          data folder (default: %s)\n"
-	    "  -l, --listen URL        ipc://PATH, tcp://HOST:PORT; "
-	    "repeatable\n"
-	    "                          (default: ipc://DIR/glossd.sock)\n"
+	    "  -l, --listen URL        ipc://PATH, tcp://HOST:PORT, "
+	    "tls+tcp://HOST:PORT;\n"
+	    "                          repeatable (default: "
+	    "ipc://DIR/glossd.sock)\n"
+	    "      --tls-cert FILE     tls+tcp://'s certificate (PEM)\n"
+	    "      --tls-key FILE      its private key (PEM)\n"
+	    "      --tls-client-ca FILE  require client certificates signed "
+	    "by this CA\n"
+	    "      --insecure          allow tcp:// (no TLS) beyond "
+	    "loopback\n"
+	    "      --socket-mode MODE  the ipc socket's mode (default: 0600; "
+	    "0660: its group)\n"
 	    "  -w, --workers N         request threads (default: 16)\n"
 	    "      --max-connections N clients connected at once (default: "
 	    "512)\n"
@@ -82,6 +104,25 @@ main_number(const char *flag, const char *arg, unsigned long lo,
 	return v;
 }
 
+/* An octal mode for the socket: its owner reads and writes it, and no
+ * one else but its group may (a socket open to all would let every local
+ * user in). */
+static unsigned
+main_mode(const char *arg)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 8);
+	if (errno != 0 || *end != '\0' || arg[0] == '\0' || v > 0777 ||
+	    (v & 0600) != 0600 || (v & 0007) != 0)
+		fatal("--socket-mode takes an octal mode with 0600 and "
+		      "nothing for others, e.g. 0600 or 0660, not '%s'",
+		    arg);
+	return (unsigned)v;
+}
+
 static void
 main_option(struct main_options *o, int ch, const char *arg)
 {
@@ -110,6 +151,21 @@ main_option(struct main_options *o, int ch, const char *arg)
 	case 'm':
 		o->map_mib = main_number("--map-mib", arg, 1, 1 << 24);
 		break;
+	case MAIN_OPT_TLS_CERT:
+		o->tls_cert = arg;
+		break;
+	case MAIN_OPT_TLS_KEY:
+		o->tls_key = arg;
+		break;
+	case MAIN_OPT_TLS_CLIENT_CA:
+		o->tls_client_ca = arg;
+		break;
+	case MAIN_OPT_INSECURE:
+		o->insecure = true;
+		break;
+	case MAIN_OPT_SOCKET_MODE:
+		o->socket_mode = main_mode(arg);
+		break;
 	case 'L':
 		if ((level = log_parse_level(arg)) < 0)
 			fatal("--log-level takes error, warn, info or debug");
@@ -129,6 +185,13 @@ main_parse(int argc, char **argv, struct main_options *o)
 		{ "max-article-kib", required_argument, NULL, 'a' },
 		{ "map-mib", required_argument, NULL, 'm' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "tls-cert", required_argument, NULL, MAIN_OPT_TLS_CERT },
+		{ "tls-key", required_argument, NULL, MAIN_OPT_TLS_KEY },
+		{ "tls-client-ca", required_argument, NULL,
+		    MAIN_OPT_TLS_CLIENT_CA },
+		{ "insecure", no_argument, NULL, MAIN_OPT_INSECURE },
+		{ "socket-mode", required_argument, NULL,
+		    MAIN_OPT_SOCKET_MODE },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -168,6 +231,11 @@ main_env(struct call_env *env, struct main_options *o, char *ipc)
 	env->n_listen = o->n_listen;
 	env->workers = o->workers;
 	env->max_connections = o->max_connections;
+	env->tls_cert = o->tls_cert;
+	env->tls_key = o->tls_key;
+	env->tls_client_ca = o->tls_client_ca;
+	env->insecure = o->insecure;
+	env->socket_mode = o->socket_mode;
 	env->max_request_bytes = (size_t)1 << 20;
 	env->max_reply_bytes = (size_t)1 << 20;
 	env->max_article_bytes = o->max_article_kib << 10;

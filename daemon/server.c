@@ -12,8 +12,10 @@
  * released and nng_close never returns.  Clients still use nng (or any SP
  * library): the bytes on the wire are the same.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,15 @@ server_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
 
 /* ------------------------------------------------------------ listening */
 
+/* The listeners glossd can secure.  ws:// and wss:// are not among them:
+ * a web page in a browser on the same machine could reach them, and
+ * glossd checks no Origin. */
+#define SERVER_LISTEN_ONLY                                                    \
+	"cannot listen on %s: glossd listens on ipc://PATH, "                 \
+	"tcp://HOST:PORT and tls+tcp://HOST:PORT only (not ws:// or wss://: " \
+	"a web page in a local browser could reach them, and glossd checks "  \
+	"no Origin)"
+
 /* Whether a socket file that exists is left by a process that is gone
  * (nothing answers a connection to it), as nng decides it too. */
 static bool
@@ -71,7 +82,8 @@ server_ipc_stale(const struct sockaddr_un *sa)
 }
 
 static enum status
-server_listen_ipc(const char *path, int *out, char *why, size_t whylen)
+server_listen_ipc(const char *path, unsigned mode, int *out, char *why,
+    size_t whylen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, rc;
@@ -90,9 +102,11 @@ server_listen_ipc(const char *path, int *out, char *why, size_t whylen)
 	if (rc != 0 && errno == EADDRINUSE && server_ipc_stale(&sa) &&
 	    unlink(path) == 0)
 		rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	/* Only glossd's user may connect: the mode is set before listen(),
-	 * so no one connects while it is still the umask's. */
-	if (rc != 0 || chmod(path, 0600) != 0 || listen(fd, SOMAXCONN) != 0)
+	/* Only glossd's user may connect (or those --socket-mode lets in):
+	 * the mode is set before listen(), so no one connects while it is
+	 * still the umask's. */
+	if (rc != 0 || chmod(path, mode != 0 ? mode : 0600) != 0 ||
+	    listen(fd, SOMAXCONN) != 0)
 		goto fail;
 	*out = fd;
 	return STATUS_OK;
@@ -147,32 +161,90 @@ server_tcp_bind(const struct addrinfo *ai)
 	return fd;
 }
 
+/* Whether every address of ai is this machine's loopback. */
+static bool
+server_tcp_loopback(const struct addrinfo *ai)
+{
+	for (const struct addrinfo *a = ai; a != NULL; a = a->ai_next) {
+		const struct sockaddr_in *v4 = (const void *)a->ai_addr;
+		const struct sockaddr_in6 *v6 = (const void *)a->ai_addr;
+		if (a->ai_family == AF_INET &&
+		    (ntohl(v4->sin_addr.s_addr) >> 24) == 127)
+			continue;
+		if (a->ai_family == AF_INET6 &&
+		    IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr))
+			continue;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The policy of a TCP listener: plaintext beyond loopback lets anyone on
+ * the network read and change the store, so it takes --insecure (and is
+ * warned about); every address (0.0.0.0, ::, an empty host) is said.
+ */
 static enum status
-server_listen_tcp(const char *hp, int *out, char *why, size_t whylen)
+server_tcp_policy(struct server *sv, const char *url, const char *host,
+    const struct addrinfo *ai, bool tls, char *why, size_t whylen)
+{
+	bool wild = host[0] == '\0' || strcmp(host, "0.0.0.0") == 0 ||
+	            strcmp(host, "::") == 0;
+
+	if (!tls && !server_tcp_loopback(ai)) {
+		if (!sv->env->insecure) {
+			snprintf(why, whylen,
+			    "refusing to listen on %s: plaintext TCP beyond "
+			    "loopback lets anyone on the network read and "
+			    "change the store; use tls+tcp:// with "
+			    "--tls-cert/--tls-key, or a 127.0.0.1 address, "
+			    "or pass --insecure to do it anyway",
+			    url);
+			return STATUS_INVALID_ARGUMENT;
+		}
+		log_warn("%s: plaintext TCP beyond loopback (--insecure): "
+		         "anyone who can reach it can read and change the "
+		         "store",
+		    url);
+	}
+	if (wild)
+		log_info("%s listens on every address of this machine", url);
+	return STATUS_OK;
+}
+
+static enum status
+server_listen_tcp(struct server *sv, const char *url, bool tls, int *out,
+    char *why, size_t whylen)
 {
 	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
 		.ai_socktype = SOCK_STREAM },
 	                *ai;
+	const char *hp = strstr(url, "://") + 3;
 	char host[256];
 	const char *port;
+	enum status s;
 	int rc;
 
 	if (!server_tcp_split(hp, host, sizeof(host), &port)) {
 		snprintf(why, whylen,
-		    "tcp://%s: give tcp://HOST:PORT, e.g. tcp://127.0.0.1:7070",
-		    hp);
+		    "%s: give %.*sHOST:PORT, e.g. %.*s127.0.0.1:7070", url,
+		    (int)(hp - url), url, (int)(hp - url), url);
 		return STATUS_INVALID_ARGUMENT;
 	}
 	if ((rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai)) != 0) {
-		snprintf(why, whylen, "tcp://%s: %s", hp, gai_strerror(rc));
+		snprintf(why, whylen, "%s: %s", url, gai_strerror(rc));
 		return STATUS_INVALID_ARGUMENT;
+	}
+	if ((s = server_tcp_policy(sv, url, host, ai, tls, why, whylen)) !=
+	    STATUS_OK) {
+		freeaddrinfo(ai);
+		return s;
 	}
 	*out = server_tcp_bind(ai);
 	freeaddrinfo(ai);
 	if (*out >= 0)
 		return STATUS_OK;
-	snprintf(why, whylen, "cannot listen on tcp://%s: %s", hp,
-	    strerror(errno));
+	snprintf(why, whylen, "cannot listen on %s: %s", url, strerror(errno));
 	return errno == EADDRINUSE ? STATUS_UNAVAILABLE : STATUS_INTERNAL;
 }
 
@@ -183,19 +255,18 @@ server_listen(struct server *sv, char *why, size_t whylen)
 
 	for (size_t i = 0; i < sv->n_listen; i++) {
 		const char *url = sv->env->listen[i];
+		bool tls = strncmp(url, "tls+tcp://", 10) == 0;
 		if (strncmp(url, "ipc://", 6) == 0) {
 			sv->listen_tp[i] = SP_IPC;
-			s = server_listen_ipc(url + 6, &sv->listen_fd[i], why,
-			    whylen);
-		} else if (strncmp(url, "tcp://", 6) == 0) {
+			s = server_listen_ipc(url + 6, sv->env->socket_mode,
+			    &sv->listen_fd[i], why, whylen);
+		} else if (tls || strncmp(url, "tcp://", 6) == 0) {
 			sv->listen_tp[i] = SP_TCP;
-			s = server_listen_tcp(url + 6, &sv->listen_fd[i], why,
-			    whylen);
+			sv->listen_tls[i] = tls;
+			s = server_listen_tcp(sv, url, tls, &sv->listen_fd[i],
+			    why, whylen);
 		} else {
-			snprintf(why, whylen,
-			    "cannot listen on %s: glossd listens on "
-			    "ipc://PATH and tcp://HOST:PORT",
-			    url);
+			snprintf(why, whylen, SERVER_LISTEN_ONLY, url);
 			s = STATUS_INVALID_ARGUMENT;
 		}
 		if (s != STATUS_OK)
@@ -238,8 +309,10 @@ server_shutdown(struct server *sv)
 	pthread_cond_destroy(&sv->job_cv);
 	pthread_mutex_destroy(&sv->park_mu);
 	pthread_cond_destroy(&sv->park_cv);
+	server_tls_free(sv);
 	free(sv->listen_fd);
 	free(sv->listen_tp);
+	free(sv->listen_tls);
 	free(sv);
 }
 
@@ -254,9 +327,12 @@ server_new(struct call_env *env)
 	sv->n_listen = env->n_listen;
 	sv->listen_fd = malloc(env->n_listen * sizeof(*sv->listen_fd));
 	sv->listen_tp = calloc(env->n_listen, sizeof(*sv->listen_tp));
-	if (sv->listen_fd == NULL || sv->listen_tp == NULL) {
+	sv->listen_tls = calloc(env->n_listen, sizeof(*sv->listen_tls));
+	if (sv->listen_fd == NULL || sv->listen_tp == NULL ||
+	    sv->listen_tls == NULL) {
 		free(sv->listen_fd);
 		free(sv->listen_tp);
+		free(sv->listen_tls);
 		free(sv);
 		return NULL;
 	}
@@ -284,6 +360,7 @@ server_start(struct call_env *env, struct server **out, char *why,
 	}
 	sv->listening = true;
 	if ((s = server_listen(sv, why, whylen)) == STATUS_OK &&
+	    (s = server_tls_load(sv, why, whylen)) == STATUS_OK &&
 	    (server_io_start(sv) != 0 || server_work_start(sv) != 0 ||
 	        server_park_start(sv) != 0)) {
 		snprintf(why, whylen, "cannot start glossd's threads: %s",

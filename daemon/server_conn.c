@@ -65,6 +65,8 @@ server_conn_watch(struct server *sv, struct server_conn *c, bool reading)
 	ev.events = (reading && !c->eof ? EPOLLIN : 0) |
 	            (!c->eof ? EPOLLRDHUP : 0) |
 	            (c->out_head != NULL ? EPOLLOUT : 0);
+	if (c->handshaking) /* only what the TLS handshake waits for */
+		ev.events = c->tls_want | EPOLLRDHUP;
 	if (ev.events != c->events &&
 	    epoll_ctl(sv->epfd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
 		c->events = ev.events;
@@ -92,6 +94,7 @@ server_conn_close(struct server *sv, struct server_conn *c, bool warn,
 		log_debug("connection %" PRIu32 " (%s) closed: %s", slot,
 		    c->peer.addr, why);
 	epoll_ctl(sv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	server_tls_end(c);
 	close(c->fd);
 	for (o = c->out_head; o != NULL; o = next) {
 		next = o->next;
@@ -124,6 +127,37 @@ server_conn_eof(struct server *sv, struct server_conn *c)
 }
 
 /* ------------------------------------------------------------ writing */
+
+ssize_t
+server_conn_recv(struct server_conn *c, void *buf, size_t n)
+{
+	if (c->tls != NULL)
+		return server_tls_recv(c, buf, n);
+	return recv(c->fd, buf, n, MSG_DONTWAIT);
+}
+
+/* A write that would block is tried again with the same bytes (the head
+ * of the queue stays until written whole), as mbedtls_ssl_write needs. */
+static ssize_t
+server_conn_send(struct server_conn *c, const void *buf, size_t n)
+{
+	if (c->tls != NULL)
+		return server_tls_send(c, buf, n);
+	return send(c->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Reads what mbedtls holds decrypted once c takes requests again: epoll
+ * will not tell of it.  False if c was closed. */
+static bool
+server_conn_pending(struct server *sv, struct server_conn *c)
+{
+	uint64_t id = c->id;
+
+	if (!server_conn_reading(c) || server_tls_pending(c) == 0)
+		return true;
+	server_conn_read(sv, c);
+	return server_conn_find(sv, id) != NULL;
+}
 
 void
 server_conn_queue(struct server *sv, struct server_conn *c,
@@ -163,15 +197,18 @@ server_conn_write(struct server *sv, struct server_conn *c)
 	struct server_out *o;
 	ssize_t n;
 
+	if (c->handshaking) /* the SP hello waits for the handshake */
+		return true;
 	while ((o = c->out_head) != NULL) {
-		n = send(c->fd, o->data + c->out_done, o->len - c->out_done,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = server_conn_send(c, o->data + c->out_done,
+		    o->len - c->out_done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		if (n < 0) {
-			server_conn_close(sv, c, false, strerror(errno));
+		if (n <= 0) {
+			server_conn_close(sv, c, false,
+			    n == 0 ? "the peer ended TLS" : strerror(errno));
 			return false;
 		}
 		atomic_fetch_sub(&sv->unsent, (size_t)n);
@@ -186,7 +223,7 @@ server_conn_write(struct server *sv, struct server_conn *c)
 	/* Room for more requests again, unless glossd is closing. */
 	server_conn_watch(sv, c,
 	    c->inflight < SERVER_CONN_INFLIGHT || server_conn_reading(c));
-	return true;
+	return server_conn_pending(sv, c);
 }
 
 /* ------------------------------------------------------------ accepting */
@@ -272,11 +309,11 @@ server_conn_hello(uint64_t id)
 }
 
 static void
-server_conn_add(struct server *sv, int fd, enum sp_transport tp)
+server_conn_add(struct server *sv, int fd, enum sp_transport tp, bool tls)
 {
 	struct server_conn *c = calloc(1, sizeof(*c));
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
-	struct server_out *hello;
+	struct server_out *hello = NULL;
 	uint32_t slot = 0;
 	int one = 1;
 
@@ -299,9 +336,11 @@ server_conn_add(struct server *sv, int fd, enum sp_transport tp)
 	}
 	server_conn_name(c);
 	ev.data.u64 = c->id;
-	if ((hello = server_conn_hello(c->id)) == NULL ||
+	if ((tls && !server_tls_begin(sv, c)) ||
+	    (hello = server_conn_hello(c->id)) == NULL ||
 	    epoll_ctl(sv->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		free(hello);
+		server_tls_end(c);
 		atomic_fetch_add(&sv->conn_gen[slot], 1);
 		free(c);
 		server_conn_refuse(sv, fd, "out of memory");
@@ -390,7 +429,8 @@ server_conn_accept(struct server *sv, size_t i)
 			    "as many connections are open and busy as "
 			    "--max-connections allows");
 		else
-			server_conn_add(sv, fd, sv->listen_tp[i]);
+			server_conn_add(sv, fd, sv->listen_tp[i],
+			    sv->listen_tls[i]);
 	}
 	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 	    errno == ENOMEM)

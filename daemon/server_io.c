@@ -46,6 +46,22 @@ server_io_deliver(struct server *sv)
 	}
 }
 
+/* A TLS connection before its SP hello: the handshake steps on what it
+ * waited for; a peer that hangs up meanwhile is closed at once.  True if
+ * the handshake is done and c open: the events are c's as usual. */
+static bool
+server_io_handshake(struct server *sv, struct server_conn *c, uint32_t events)
+{
+	if ((events & (EPOLLIN | EPOLLOUT)) && !server_tls_handshake(sv, c))
+		return false;
+	if (c->handshaking && (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP))) {
+		server_conn_close(sv, c, false,
+		    "the peer hung up during the TLS handshake");
+		return false;
+	}
+	return !c->handshaking;
+}
+
 static void
 server_io_event(struct server *sv, const struct epoll_event *ev)
 {
@@ -60,6 +76,8 @@ server_io_event(struct server *sv, const struct epoll_event *ev)
 		return;
 	}
 	if ((c = server_conn_find(sv, ev->data.u64)) == NULL)
+		return;
+	if (c->handshaking && !server_io_handshake(sv, c, ev->events))
 		return;
 	if ((ev->events & EPOLLIN) && server_conn_reading(c)) {
 		server_conn_read(sv, c);
@@ -80,7 +98,10 @@ static void
 server_io_timers(struct server *sv, struct server_conn *c, int64_t now)
 {
 	if (c->hello_by != 0 && now > c->hello_by)
-		server_conn_close(sv, c, true, "no SP hello within 10 s");
+		server_conn_close(sv, c, true,
+		    c->handshaking
+		        ? "its TLS handshake was not done within 10 s"
+		        : "no SP hello within 10 s");
 	else if (c->frame_by != 0 && now > c->frame_by)
 		server_conn_close(sv, c, true,
 		    "a request it began took over 30 s to arrive");

@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "call.h"
 #include "serve.h"
@@ -47,6 +48,9 @@
 #define SERVER_OVERSIZE_FACTOR 64
 /* Long polls that wait at once. */
 #define SERVER_PARKED_MAX 4096
+
+struct server_tls;      /* server_tls.c */
+struct server_tls_conn; /* server_tls.c */
 
 /* Bytes to write to a connection: its SP hello, or a reply. */
 struct server_out {
@@ -97,6 +101,11 @@ struct server_conn {
 	int64_t stalled_at; /* writing last made progress (queue non-empty) */
 	int64_t active_at;  /* bytes last read or written */
 	struct call_peer peer; /* who is at the other end */
+	/* tls+tcp:// (server_tls.c): the session, NULL on ipc and tcp; while
+	 * handshaking, what the handshake waits for (EPOLLIN or EPOLLOUT). */
+	struct server_tls_conn *tls;
+	bool handshaking;
+	uint32_t tls_want;
 };
 
 struct server {
@@ -108,7 +117,9 @@ struct server {
 	size_t n_listen;
 	int *listen_fd;
 	enum sp_transport *listen_tp;
+	bool *listen_tls; /* tls+tcp:// */
 	bool listening;
+	struct server_tls *tls; /* the TLS setup, if a listener is TLS */
 
 	/* The I/O thread and its connections (server_conn.c).  A
 	 * connection's id is its slot's generation << 32 | the slot. */
@@ -182,6 +193,27 @@ void server_conn_accept(struct server *sv, size_t i);
 
 /* server_read.c: reads what c's socket has, while c takes requests. */
 void server_conn_read(struct server *sv, struct server_conn *c);
+
+/* server_conn.c: the socket's bytes, through TLS on a TLS connection;
+ * as send(2)/recv(2): -1 with errno EAGAIN when it would block. */
+ssize_t server_conn_recv(struct server_conn *c, void *buf, size_t n);
+
+/* server_tls.c: TLS on tls+tcp:// connections (the I/O thread). */
+/* Reads --tls-cert/--tls-key (and --tls-client-ca) if a listener is
+ * tls+tcp://; on failure a sentence in why, INVALID_ARGUMENT. */
+enum status server_tls_load(struct server *sv, char *why, size_t whylen);
+void server_tls_free(struct server *sv);
+/* Starts c's session at accept (c->handshaking); false: out of memory. */
+bool server_tls_begin(struct server *sv, struct server_conn *c);
+void server_tls_end(struct server_conn *c);
+/* Steps c's handshake; once done, writes the SP hello.  False if c was
+ * closed (a failed handshake, logged with its reason). */
+bool server_tls_handshake(struct server *sv, struct server_conn *c);
+ssize_t server_tls_recv(struct server_conn *c, void *buf, size_t n);
+ssize_t server_tls_send(struct server_conn *c, const void *buf, size_t n);
+/* Bytes mbedtls has decrypted and not handed out: no epoll event will
+ * tell of them. */
+size_t server_tls_pending(const struct server_conn *c);
 
 /* server_io.c */
 int server_io_start(struct server *sv);

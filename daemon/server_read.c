@@ -183,7 +183,7 @@ server_conn_read(struct server *sv, struct server_conn *c)
 			server_conn_close(sv, c, true, "out of memory");
 			return;
 		}
-		n = recv(c->fd, at, room, MSG_DONTWAIT);
+		n = server_conn_recv(c, at, room);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
