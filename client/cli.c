@@ -155,6 +155,14 @@ cli_common_option(struct cli *cli, int ch, char *arg)
 	case CLI_OPT_AS:
 		cli->author = arg;
 		return true;
+	case CLI_OPT_TLS_CA:
+	case CLI_OPT_TLS_CERT:
+	case CLI_OPT_TLS_KEY:
+		setenv(ch == CLI_OPT_TLS_CA     ? "GLOSS_TLS_CA"
+		       : ch == CLI_OPT_TLS_CERT ? "GLOSS_TLS_CERT"
+		                                : "GLOSS_TLS_KEY",
+		    arg, 1);
+		return true;
 	}
 	return false;
 }

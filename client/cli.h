@@ -24,13 +24,16 @@ struct cli {
 };
 
 /* The long options every verb takes, for its getopt_long table. */
-#define CLI_COMMON_OPTIONS                                           \
-	{ "socket", required_argument, NULL, CLI_OPT_SOCKET },       \
-	    { "json", no_argument, NULL, CLI_OPT_JSON },             \
-	    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT }, \
-	    { "as", required_argument, NULL, CLI_OPT_AS },           \
-	{                                                            \
-		"help", no_argument, NULL, 'h'                       \
+#define CLI_COMMON_OPTIONS                                             \
+	{ "socket", required_argument, NULL, CLI_OPT_SOCKET },         \
+	    { "json", no_argument, NULL, CLI_OPT_JSON },               \
+	    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT },   \
+	    { "as", required_argument, NULL, CLI_OPT_AS },             \
+	    { "tls-ca", required_argument, NULL, CLI_OPT_TLS_CA },     \
+	    { "tls-cert", required_argument, NULL, CLI_OPT_TLS_CERT }, \
+	    { "tls-key", required_argument, NULL, CLI_OPT_TLS_KEY },   \
+	{                                                              \
+		"help", no_argument, NULL, 'h'                         \
 	}
 
 enum {
@@ -38,6 +41,9 @@ enum {
 	CLI_OPT_JSON,
 	CLI_OPT_TIMEOUT,
 	CLI_OPT_AS,
+	CLI_OPT_TLS_CA, /* tls+tcp://: set GLOSS_TLS_* for client/rpc.c */
+	CLI_OPT_TLS_CERT,
+	CLI_OPT_TLS_KEY,
 	CLI_OPT_VERB, /* verbs number their own long-only options from here */
 };
 

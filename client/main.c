@@ -63,6 +63,12 @@ usage(FILE *out)
 	    "  --timeout MS   give up after MS milliseconds (default: 30000)\n"
 	    "  --as NAME      who makes a change (default: $GLOSS_USER, else\n"
 	    "                 your login name)\n"
+	    "  --tls-ca FILE  tls+tcp://: the CA glossd's certificate is "
+	    "checked\n"
+	    "                 against (default: $GLOSS_TLS_CA)\n"
+	    "  --tls-cert FILE, --tls-key FILE  a client certificate "
+	    "($GLOSS_TLS_CERT,\n"
+	    "                 $GLOSS_TLS_KEY)\n"
 	    "\n"
 	    "`gloss VERB --help` explains a verb; docs/cli.md is the manual.\n",
 	    rpc_builtin_url());

@@ -112,8 +112,13 @@ server_conn_part(struct server *sv, struct server_conn *c)
 	switch (c->state) {
 	case CONN_HELLO:
 		if (sp_hello_peer(c->head) != SP_PROTO_REQ) {
+			/* A TLS record of a handshake starts 0x16 0x03. */
 			server_conn_close(sv, c, true,
-			    "not an SP REQ peer (glossd speaks REP)");
+			    c->head[0] == 0x16 && c->head[1] == 0x03
+			        ? "a TLS client on a plaintext listener (TLS "
+			          "is "
+			          "served on tls+tcp:// listeners only)"
+			        : "not an SP REQ peer (glossd speaks REP)");
 			return false;
 		}
 		c->hello_by = 0;
