@@ -27,6 +27,7 @@ import atexit
 import os
 import random
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -114,12 +115,18 @@ def _status_reason(status):
 
 
 class Client:
-    """Calls to one glossd.  url: ipc://PATH or tcp://HOST:PORT; author:
-    who makes changes (the envelope's author); timeout: seconds a call may
-    take, retries included, unless the call says otherwise."""
+    """Calls to one glossd.  url: ipc://PATH, tcp://HOST:PORT or
+    tls+tcp://HOST:PORT; author: who makes changes (the envelope's author);
+    timeout: seconds a call may take, retries included, unless the call
+    says otherwise.  tls+tcp://: ca, the CA file glossd's certificate is
+    verified against (None: the system's); cert and key, a client
+    certificate."""
 
-    def __init__(self, url, author="", timeout=30.0, proto=None):
+    def __init__(self, url, author="", timeout=30.0, proto=None, ca=None,
+                 cert=None, key=None):
         gloss_sp.parse_url(url)  # ValueError now rather than at a call
+        self.tls = gloss_sp.tls_context(ca, cert, key) \
+            if gloss_sp.is_tls(url) else None
         self.g = proto or load_proto()
         self.url = url
         self.author = author
@@ -241,8 +248,16 @@ class Client:
 
     def _dial(self, left):
         try:
-            self.conn = gloss_sp.Connection(self.url, left)
+            self.conn = gloss_sp.Connection(self.url, left, self.tls)
             self.connected_once = True
+        except ssl.SSLError as e:
+            # A certificate refused (or TLS spoken to a plaintext
+            # listener) does not pass by trying again.
+            raise GlossError(self.g.Code.Value("UNAUTHENTICATED"),
+                             "TLS with %s failed: %s (is glossd's CA given "
+                             "as ca=? is it a tls+tcp:// listener? does it "
+                             "require a client certificate?)"
+                             % (self.url, e.reason or e)) from None
         except OSError as e:
             # Nothing listens: while glossd restarts that passes, but a
             # client that never reached it says so soon.

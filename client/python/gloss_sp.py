@@ -1,8 +1,11 @@
-"""gloss_sp: one SP REQ connection to glossd over ipc:// or tcp://, framed
-by hand as docs/protocol.md ("SP framing, byte by byte") describes it.
-Standard library only; it knows nothing of protobuf.
+"""gloss_sp: one SP REQ connection to glossd over ipc://, tcp:// or
+tls+tcp:// (the tcp:// bytes inside TLS), framed by hand as
+docs/protocol.md ("SP framing, byte by byte") describes it.  Standard
+library only; it knows nothing of protobuf.
 
     conn = gloss_sp.Connection("tcp://127.0.0.1:7411", timeout=5)
+    tls = gloss_sp.tls_context(ca="ca.crt")   # for tls+tcp://
+    conn = gloss_sp.Connection("tls+tcp://localhost:7412", 5, tls=tls)
     rid = conn.send(payload)            # the SP request id it used
     reply = conn.recv(rid, timeout=5)   # the reply's payload (bytes)
     conn.close()
@@ -12,6 +15,7 @@ ProtocolError for a peer that does not speak SP REP as glossd does.  After
 either, the connection is closed and must not be used again.
 """
 import socket
+import ssl
 import struct
 
 HELLO_REQ = b"\x00SP\x00\x00\x30\x00\x00"  # SP header, protocol REQ (0x30)
@@ -32,20 +36,39 @@ def parse_url(url):
         if not path:
             raise ValueError("ipc:// needs a path: ipc:///path/glossd.sock")
         return socket.AF_UNIX, path, True
-    if url.startswith("tcp://"):
-        host, sep, port = url[len("tcp://"):].rpartition(":")
+    for scheme in ("tcp://", "tls+tcp://"):
+        if not url.startswith(scheme):
+            continue
+        host, sep, port = url[len(scheme):].rpartition(":")
         if not sep or not host or not port.isdigit():
-            raise ValueError("not tcp://HOST:PORT: %r" % url)
+            raise ValueError("not %sHOST:PORT: %r" % (scheme, url))
         if host.startswith("[") and host.endswith("]"):
             return socket.AF_INET6, (host[1:-1], int(port)), False
         return socket.AF_INET, (host, int(port)), False
-    raise ValueError("glossd listens on ipc:// and tcp:// only, not %r" % url)
+    raise ValueError("glossd listens on ipc://, tcp:// and tls+tcp:// only, "
+                     "not %r" % url)
+
+
+def is_tls(url):
+    return url.startswith("tls+tcp://")
+
+
+def tls_context(ca=None, cert=None, key=None):
+    """The TLS of tls+tcp://: glossd's certificate is verified against the
+    CA file ca (None: the system's CAs) and must name the URL's host; cert
+    and key: a client certificate (PEM files).  TLS 1.2 at least."""
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    return ctx
 
 
 class Connection:
     """A connected, greeted SP REQ socket.  Not for several threads."""
 
-    def __init__(self, url, timeout):
+    def __init__(self, url, timeout, tls=None):
+        """tls: an ssl.SSLContext (tls_context()) for tls+tcp://."""
         family, address, self.ipc = parse_url(url)
         self.url = url
         self.next_id = 1
@@ -57,6 +80,11 @@ class Connection:
         try:
             self.sock.settimeout(timeout)
             self.sock.connect(address)
+            if is_tls(url):
+                # The handshake, bounded by timeout like the rest;
+                # ssl.SSLError (an OSError) if it fails.
+                self.sock = (tls or tls_context()).wrap_socket(
+                    self.sock, server_hostname=address[0])
             # Both sides send their header at once; then each checks the
             # other's (sp-tcp-mapping-01; nng's ipc is the same here).
             self.sock.sendall(HELLO_REQ)
