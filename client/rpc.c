@@ -15,9 +15,9 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
-#include <nng/supplemental/tls/tls.h>
 
 #include "rpc.h"
+#include "rpc_tls.h"
 
 #define RPC_TIMEOUT_DEFAULT 30000
 #define RPC_BACKOFF_MIN     20
@@ -133,111 +133,6 @@ rpc_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 		atomic_store(&c->lost_ms, rpc_now_ms());
 }
 
-/* The contents of a PEM file, or NULL (errno says why). */
-static char *
-rpc_slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    n < (1L << 20) && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = calloc(1, (size_t)n + 1)) != NULL &&
-	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
-/* The host of tls+tcp://HOST:PORT ([V6]:PORT), the name glossd's
- * certificate must carry. */
-static void
-rpc_tls_host(const char *url, char *host, size_t n)
-{
-	const char *hp = url + strlen("tls+tcp://"), *colon = strrchr(hp, ':');
-	size_t len = colon != NULL ? (size_t)(colon - hp) : strlen(hp);
-
-	if (len >= 2 && hp[0] == '[' && hp[len - 1] == ']')
-		hp++, len -= 2;
-	len = len < n - 1 ? len : n - 1;
-	memcpy(host, hp, len);
-	host[len] = '\0';
-}
-
-/* Our client certificate and its key (GLOSS_TLS_CERT, GLOSS_TLS_KEY). */
-static int
-rpc_tls_own(struct rpc_client *c, const char *cert, const char *key, char *why,
-    size_t whylen)
-{
-	char *cpem = rpc_slurp(cert), *kpem = NULL;
-	int rv = NNG_EINVAL;
-
-	if (cpem == NULL || (kpem = rpc_slurp(key)) == NULL)
-		snprintf(why, whylen, "cannot read %s: %s",
-		    cpem == NULL ? cert : key, strerror(errno));
-	else if ((rv = nng_tls_config_own_cert(c->tls, cpem, kpem, NULL)) != 0)
-		snprintf(why, whylen,
-		    "%s and %s: not a PEM certificate and its key: %s", cert,
-		    key, nng_strerror(rv));
-	free(cpem);
-	free(kpem);
-	return rv;
-}
-
-/*
- * The TLS of a tls+tcp:// URL: glossd's certificate is verified against
- * GLOSS_TLS_CA (the system's CAs are not read: a team's glossd has its
- * own CA) and must name the URL's host; GLOSS_TLS_CERT and GLOSS_TLS_KEY
- * give a client certificate.  The CLI's --tls-* options set these.
- */
-static int
-rpc_tls_setup(struct rpc_client *c, char *why, size_t whylen)
-{
-	const char *ca = getenv("GLOSS_TLS_CA"),
-	           *cert = getenv("GLOSS_TLS_CERT"),
-	           *key = getenv("GLOSS_TLS_KEY");
-	char host[256];
-	int rv;
-
-	if (strncmp(c->url, "tls+tcp://", 10) != 0)
-		return 0;
-	if (ca == NULL || ca[0] == '\0') {
-		snprintf(why, whylen,
-		    "%s: give the CA that signed glossd's certificate "
-		    "(--tls-ca FILE or GLOSS_TLS_CA)",
-		    c->url);
-		return NNG_EINVAL;
-	}
-	rpc_tls_host(c->url, host, sizeof(host));
-	if ((rv = nng_tls_config_alloc(&c->tls, NNG_TLS_MODE_CLIENT)) != 0 ||
-	    (rv = nng_tls_config_auth_mode(c->tls,
-	         NNG_TLS_AUTH_MODE_REQUIRED)) != 0 ||
-	    (rv = nng_tls_config_server_name(c->tls, host)) != 0) {
-		snprintf(why, whylen, "TLS: %s", nng_strerror(rv));
-		return rv;
-	}
-	if ((rv = nng_tls_config_ca_file(c->tls, ca)) != 0) {
-		snprintf(why, whylen,
-		    "--tls-ca %s: not a readable PEM "
-		    "certificate: %s",
-		    ca, nng_strerror(rv));
-		return rv;
-	}
-	if ((cert != NULL && cert[0]) != (key != NULL && key[0])) {
-		snprintf(why, whylen,
-		    "a client certificate needs both "
-		    "--tls-cert and --tls-key (GLOSS_TLS_CERT, GLOSS_TLS_KEY)");
-		return NNG_EINVAL;
-	}
-	return cert != NULL && cert[0] ? rpc_tls_own(c, cert, key, why, whylen)
-	                               : 0;
-}
-
 /* Dials c->url on c->sock, with c's TLS on tls+tcp://. */
 static int
 rpc_dial_url(struct rpc_client *c, int flags)
@@ -318,6 +213,25 @@ rpc_free(struct rpc_client *c)
 	free(c);
 }
 
+/* Why the first dial failed, and what to do, into why. */
+static void
+rpc_dial_why(const struct rpc_client *c, int rv, char *why, size_t whylen)
+{
+	const char *tls = rpc_tls_hint(rv, c->tls != NULL);
+
+	snprintf(why, whylen, "cannot connect to %s: %s%s", c->url,
+	    nng_strerror(rv),
+	    rv == NNG_ECONNREFUSED || rv == NNG_ENOENT
+	        ? " (is glossd running? `make run` starts it)"
+	    : tls != NULL ? tls
+	    : rv == NNG_ECLOSED || rv == NNG_ECONNSHUT || rv == NNG_ECONNRESET
+	        ? " (glossd closed every connection as it opened: it is "
+	          "stopping, or every connection it takes "
+	          "(--max-connections) is busy; or it is a tls+tcp:// "
+	          "listener)"
+	        : "");
+}
+
 int
 rpc_open(const char *url, struct rpc_client **out, char *why, size_t whylen)
 {
@@ -336,31 +250,12 @@ rpc_open(const char *url, struct rpc_client **out, char *why, size_t whylen)
 		return RPC_RESOURCE_EXHAUSTED;
 	}
 	snprintf(c->url, sizeof(c->url), "%s", url);
-	if (rpc_tls_setup(c, why, whylen) != 0) {
+	if (rpc_tls_setup(c->url, &c->tls, why, whylen) != 0) {
 		rpc_free(c);
 		return RPC_INVALID_ARGUMENT;
 	}
 	if ((rv = rpc_dial(c)) != 0) {
-		snprintf(why, whylen, "cannot connect to %s: %s%s", url,
-		    nng_strerror(rv),
-		    rv == NNG_ECONNREFUSED || rv == NNG_ENOENT
-		        ? " (is glossd running? `make run` starts it)"
-		    : rv == NNG_EPEERAUTH || rv == NNG_ECRYPTO
-		        ? " (glossd's certificate is not trusted by --tls-ca "
-		          "or GLOSS_TLS_CA, has expired, or does not name the "
-		          "host; or glossd refused ours)"
-		    : c->tls != NULL &&
-		            (rv == NNG_ECLOSED || rv == NNG_ECONNSHUT ||
-		                rv == NNG_ECONNRESET)
-		        ? " (is it a tls+tcp:// listener? or it requires a "
-		          "client certificate: --tls-cert/--tls-key)"
-		    : rv == NNG_ECLOSED || rv == NNG_ECONNSHUT ||
-		            rv == NNG_ECONNRESET
-		        ? " (glossd closed every connection as it opened: it "
-		          "is stopping, or every connection it takes "
-		          "(--max-connections) is busy; or it is a tls+tcp:// "
-		          "listener)"
-		        : "");
+		rpc_dial_why(c, rv, why, whylen);
 		rpc_free(c);
 		return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP
 		           ? RPC_INVALID_ARGUMENT

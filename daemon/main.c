@@ -123,6 +123,29 @@ main_mode(const char *arg)
 	return (unsigned)v;
 }
 
+/* The network's security options. */
+static void
+main_option_net(struct main_options *o, int ch, const char *arg)
+{
+	switch (ch) {
+	case MAIN_OPT_TLS_CERT:
+		o->tls_cert = arg;
+		break;
+	case MAIN_OPT_TLS_KEY:
+		o->tls_key = arg;
+		break;
+	case MAIN_OPT_TLS_CLIENT_CA:
+		o->tls_client_ca = arg;
+		break;
+	case MAIN_OPT_INSECURE:
+		o->insecure = true;
+		break;
+	case MAIN_OPT_SOCKET_MODE:
+		o->socket_mode = main_mode(arg);
+		break;
+	}
+}
+
 static void
 main_option(struct main_options *o, int ch, const char *arg)
 {
@@ -152,19 +175,11 @@ main_option(struct main_options *o, int ch, const char *arg)
 		o->map_mib = main_number("--map-mib", arg, 1, 1 << 24);
 		break;
 	case MAIN_OPT_TLS_CERT:
-		o->tls_cert = arg;
-		break;
 	case MAIN_OPT_TLS_KEY:
-		o->tls_key = arg;
-		break;
 	case MAIN_OPT_TLS_CLIENT_CA:
-		o->tls_client_ca = arg;
-		break;
 	case MAIN_OPT_INSECURE:
-		o->insecure = true;
-		break;
 	case MAIN_OPT_SOCKET_MODE:
-		o->socket_mode = main_mode(arg);
+		main_option_net(o, ch, arg);
 		break;
 	case 'L':
 		if ((level = log_parse_level(arg)) < 0)
