@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "auth.h"
 #include "annotation.h"
 #include "feed.h"
 #include "method.h"
@@ -269,7 +270,8 @@ annotation_update(struct call *c)
 	    (s = annotation_mask_check(c, q->update_mask)) != STATUS_OK)
 		return s;
 	if ((s = ann_find_for_write(c, u->id, u->etag, true, &old)) !=
-	    STATUS_OK)
+	        STATUS_OK ||
+	    (s = auth_may_change(c, old->id, old->created_by)) != STATUS_OK)
 		return s;
 	if ((a = ann_copy(c, old)) == NULL)
 		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
@@ -292,7 +294,8 @@ annotation_delete(struct call *c)
 	enum status s;
 
 	if ((s = ann_find_for_write(c, q->id, q->etag, false, &old)) !=
-	    STATUS_OK)
+	        STATUS_OK ||
+	    (s = auth_may_change(c, old->id, old->created_by)) != STATUS_OK)
 		return s;
 	if ((a = ann_copy(c, old)) == NULL)
 		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,

@@ -77,11 +77,23 @@ struct call_env {
 	void *committed_arg;
 };
 
+/* Who the caller is, as auth_identify() decided it (auth.h). */
+struct call_caller {
+	const char *name;
+	Gloss__V1__Role role;
+	const char *how;      /* "token", "ipc" or "none" (tokens off) */
+	const char *token_id; /* how == "token": the token's public id */
+	/* An admin writing in another author's name: the admin (Change's
+	 * acting_admin); NULL otherwise. */
+	const char *acting_admin;
+};
+
 struct call_block;
 
 struct call {
 	struct call_env *env;
 	const struct call_peer *peer; /* who sent it (never NULL) */
+	struct call_caller caller;    /* who that is (auth.h) */
 	Gloss__V1__Request *req;      /* owned by the arena */
 	Gloss__V1__Reply reply;
 	Gloss__V1__Status status;

@@ -21,6 +21,9 @@ feed_record(struct call *c, const struct feed_entry *e, uint64_t *seq,
 	ch.annotation_id = e->annotation_id;
 	ch.revision = e->revision;
 	ch.request_id = c->req->request_id;
+	ch.acting_admin = call_str(c->caller.acting_admin != NULL
+	        ? c->caller.acting_admin
+	        : "");
 	if ((s = store_change_append(c->txn, &ch)) != STATUS_OK)
 		return call_error(c, s, "cannot append to the change feed");
 	*seq = ch.seq;

@@ -470,7 +470,8 @@ import_change_fields(const Gloss__V1__Change *ch)
 	bool on_annotation =
 	    ch->subject == GLOSS__V1__SUBJECT__SUBJECT_ANNOTATION;
 
-	if (!valid_author(ch->author))
+	if (!valid_author(ch->author) ||
+	    (ch->acting_admin[0] != '\0' && !valid_author(ch->acting_admin)))
 		return "the change's author is not 1-64 bytes without control "
 		       "characters";
 	if (!valid_request_id(ch->request_id))

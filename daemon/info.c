@@ -69,6 +69,26 @@ info_import(struct call *c, Gloss__V1__GetServerInfoResponse *r)
 	return STATUS_OK;
 }
 
+/* Who the caller is, as glossd decided it for this very request. */
+static enum status
+info_caller(struct call *c, Gloss__V1__GetServerInfoResponse *r)
+{
+	Gloss__V1__Caller *w = call_alloc(c, sizeof(*w));
+
+	if (w == NULL)
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
+		    "out of memory");
+	gloss__v1__caller__init(w);
+	w->name = call_str(c->caller.name != NULL ? c->caller.name : "");
+	w->role = c->caller.role;
+	w->authenticated_by = call_str(c->caller.how != NULL ? c->caller.how
+	                                                     : "");
+	w->token_id = call_str(c->caller.token_id != NULL ? c->caller.token_id
+	                                                  : "");
+	r->caller = w;
+	return STATUS_OK;
+}
+
 enum status
 info_get_server_info(struct call *c)
 {
@@ -94,7 +114,8 @@ info_get_server_info(struct call *c)
 	if ((r->databases = info_dbs(c, &si)) == NULL)
 		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
-	if ((s = info_import(c, r)) != STATUS_OK)
+	if ((s = info_import(c, r)) != STATUS_OK ||
+	    (s = info_caller(c, r)) != STATUS_OK)
 		return s;
 	if (c->req->get_server_info->include_descriptors) {
 		/* only packed, as call_str() explains */

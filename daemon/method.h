@@ -15,6 +15,9 @@ enum method_flags {
 	/* A write taken while an import is unfinished (ImportRecords itself);
 	 * every other write is refused until it ends. */
 	METHOD_DURING_IMPORT = 1 << 1,
+	/* Its reply holds a secret (a new token): it is not remembered under
+	 * its request_id, so no copy of the secret is ever stored. */
+	METHOD_SECRET = 1 << 2,
 };
 
 struct method {
@@ -23,10 +26,16 @@ struct method {
 	 * set with call_error(), or STATUS_OK. */
 	enum status (*fn)(struct call *c);
 	unsigned flags;
+	/* The least role a caller needs (docs/operations.md); every row has
+	 * one, and test_service holds each method of the service to it. */
+	Gloss__V1__Role role;
 };
 
 /* The row serving a request's oneof arm, or NULL (UNIMPLEMENTED). */
 const struct method *method_find(Gloss__V1__Request__BodyCase which);
+
+/* "reader", "annotator", ... as the CLI and the docs spell a role. */
+const char *method_role_name(Gloss__V1__Role r);
 
 /* The handlers, one per RPC, named after it; each in its resource's file. */
 enum status info_get_server_info(struct call *c);
@@ -48,5 +57,9 @@ enum status export_export(struct call *c);
 enum status export_import_records(struct call *c);
 enum status stats_get(struct call *c);
 enum status group_get(struct call *c);
+enum status user_create(struct call *c);
+enum status user_list(struct call *c);
+enum status user_revoke(struct call *c);
+enum status user_rotate_token(struct call *c);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "hash.h"
 #include "log.h"
 #include "method.h"
@@ -44,6 +45,15 @@ serve_wire_error(struct call *c, const struct wire_error *e)
 	}
 }
 
+static enum status
+serve_bad_author(struct call *c)
+{
+	return call_fail(c, REASON(FIELD_INVALID), "author",
+	    "author must be at most %d bytes of UTF-8 without control, "
+	    "bidirectional or line-separator characters",
+	    VALID_AUTHOR_MAX);
+}
+
 /* The envelope's own fields, by the rules ImportRecords applies too. */
 static enum status
 serve_check_envelope(struct call *c)
@@ -55,13 +65,8 @@ serve_check_envelope(struct call *c)
 		    "request_id must be at most %d printable ASCII characters "
 		    "(a UUID is best)",
 		    VALID_REQUEST_ID_MAX);
-	if (q->author[0] == '\0')
-		q->author = (char *)"anonymous";
-	if (!valid_author(q->author))
-		return call_fail(c, REASON(FIELD_INVALID), "author",
-		    "author must be at most %d bytes without control "
-		    "characters",
-		    VALID_AUTHOR_MAX);
+	if (q->author[0] != '\0' && !valid_author(q->author))
+		return serve_bad_author(c);
 	return STATUS_OK;
 }
 
@@ -194,10 +199,19 @@ serve_method(struct call *c, const void *req, size_t n, unsigned flags)
 	}
 	if (serve_unpack(c, req, n) != STATUS_OK)
 		return NULL;
-	if ((m = method_find(c->req->body_case)) == NULL)
+	if ((m = method_find(c->req->body_case)) == NULL) {
 		call_fail(c, REASON(METHOD_UNKNOWN), NULL,
 		    "method number %d is not served by this glossd",
 		    (int)c->req->body_case);
+		return NULL;
+	}
+	/* Who, and may it: before anything is read or written for it. */
+	if (auth_identify(c) != STATUS_OK || auth_permit(c, m) != STATUS_OK)
+		return NULL;
+	if (!valid_author(c->req->author)) {
+		serve_bad_author(c);
+		return NULL;
+	}
 	return m;
 }
 

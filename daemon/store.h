@@ -311,6 +311,31 @@ enum status store_import_end(struct store_txn *t);
  * folder is as it was before it; label sets stay. */
 enum status store_import_abandon(struct store_txn *t);
 
+/* --- users (store_user.c) -------------------------------------------- */
+
+/* User `name`; NOT_FOUND if there is none. */
+enum status store_user_get(struct store_txn *t, const char *name,
+    ProtobufCAllocator *alloc, Gloss__V1__UserRecord **out);
+
+/* The user whose token has id `token_id` (revoked or not); NOT_FOUND if
+ * no user has it. */
+enum status store_user_by_token(struct store_txn *t, const char *token_id,
+    ProtobufCAllocator *alloc, Gloss__V1__UserRecord **out);
+
+/* Writes u under its name and its token id; `old_token_id` (NULL or "" if
+ * none) is the id it replaces, whose entry is removed. */
+enum status store_user_put(struct store_txn *t, const Gloss__V1__UserRecord *u,
+    const char *old_token_id);
+
+/* Called for each user in name order; returns true to go on. */
+typedef bool (*store_user_fn)(void *arg, Gloss__V1__UserRecord *u);
+enum status store_user_scan(struct store_txn *t, ProtobufCAllocator *alloc,
+    store_user_fn fn, void *arg);
+
+/* Whether any user exists (revoked ones included): tokens are then
+ * required on network listeners. */
+enum status store_user_any(struct store_txn *t, bool *any);
+
 /* --- the store itself ------------------------------------------------ */
 
 /* The secret that keys page tokens, made at the first open. */
@@ -322,7 +347,7 @@ struct store_db_info {
 	uint64_t pages;
 };
 
-#define STORE_DB_COUNT 10
+#define STORE_DB_COUNT 12
 
 struct store_info {
 	uint64_t map_size, map_used, file_size;

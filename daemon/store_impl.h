@@ -27,7 +27,9 @@
 	X(ANNOTATIONS, "annotations")        \
 	X(REVISIONS, "annotation_revisions") \
 	X(ANN_INDEX, "annotation_index")     \
-	X(LABELS, "labels")
+	X(LABELS, "labels")                  \
+	X(USERS, "users")                    \
+	X(USER_TOKENS, "user_tokens")
 
 enum store_db {
 #define X(id, name) STORE_DB_##id,

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "valid.h"
 
 #define VALID_SHOW_MAX 64
@@ -43,15 +45,34 @@ valid_language(const char *tag)
 	return tag[i] == '\0';
 }
 
+/* A code point that can make a name display as another, or break a line
+ * of a log or a listing: controls (Cc), line and paragraph separators
+ * (Zl, Zp: U+2028/9) and the bidirectional controls. */
+static bool
+valid_name_char(utf8proc_int32_t cp)
+{
+	utf8proc_category_t k = utf8proc_category(cp);
+
+	if (k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_ZL ||
+	    k == UTF8PROC_CATEGORY_ZP)
+		return false;
+	return !(cp == 0x200e || cp == 0x200f || cp == 0x061c ||
+	         (cp >= 0x202a && cp <= 0x202e) ||
+	         (cp >= 0x2066 && cp <= 0x2069));
+}
+
 bool
 valid_author(const char *author)
 {
-	size_t n = strlen(author);
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)author;
+	utf8proc_ssize_t n = (utf8proc_ssize_t)strlen(author), k;
+	utf8proc_int32_t cp;
 
 	if (n == 0 || n > VALID_AUTHOR_MAX)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)author[i] < 0x20 || author[i] == 0x7f)
+	for (; n > 0; p += k, n -= k)
+		if ((k = utf8proc_iterate(p, n, &cp)) <= 0 ||
+		    !valid_name_char(cp))
 			return false;
 	return true;
 }

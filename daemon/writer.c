@@ -161,7 +161,8 @@ writer_apply(struct store_txn *batch, struct writer_job *j)
 	s = j->method->fn(c);
 	if (s == STATUS_OK && !writer_reply_fits(c))
 		s = STATUS_RESOURCE_EXHAUSTED;
-	if (s == STATUS_OK && c->req->request_id[0] != '\0')
+	if (s == STATUS_OK && c->req->request_id[0] != '\0' &&
+	    !(j->method->flags & METHOD_SECRET))
 		s = writer_remember(c);
 	if (s != STATUS_OK) {
 		store_write_abort(c->txn);

@@ -48,6 +48,16 @@ arm(const ProtobufCMessageDescriptor *d, const char *name)
 	return f != NULL && (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) ? f : NULL;
 }
 
+/* The arm's name of method `name`, in a static buffer. */
+static const char *
+arm_name(const char *name)
+{
+	static char buf[64];
+
+	snake(name, buf, sizeof(buf));
+	return buf;
+}
+
 /* Every method of the service: a Request arm and a Reply arm of its name
  * and types, under one number, and the table's row under that number. */
 static void
@@ -145,6 +155,49 @@ test_rows_have_methods(void **state)
 		assert_ptr_equal(f->descriptor, m->input);
 	}
 	assert_int_equal(rows, service->n_methods);
+}
+
+/* ------------------------------------------------------------ roles */
+
+/*
+ * The permission table: every method of the service has a row with a role
+ * (a new method without one fails here), and the rows keep the model of
+ * docs/operations.md: every read is open to readers except the user
+ * methods, which are an admin's; a write needs at least an annotator; a
+ * method whose reply holds a token is an admin's.
+ */
+static void
+test_every_method_has_a_role(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < service->n_methods; i++) {
+		const ProtobufCMethodDescriptor *m = &service->methods[i];
+		const struct method *row = method_find(
+		    (Gloss__V1__Request__BodyCase)protobuf_c_message_descriptor_get_field_by_name(
+		        &gloss__v1__request__descriptor, arm_name(m->name))
+		        ->id);
+		bool users = strstr(m->name, "User") != NULL;
+
+		print_message("%s: %s\n", m->name, method_role_name(row->role));
+		assert_true(row->role >= GLOSS__V1__ROLE__ROLE_READER);
+		assert_true(row->role <= GLOSS__V1__ROLE__ROLE_ADMIN);
+		if (users || (row->flags & METHOD_SECRET))
+			assert_int_equal(row->role, GLOSS__V1__ROLE__ROLE_ADMIN);
+		else if (!(row->flags & METHOD_WRITE))
+			assert_int_equal(row->role, GLOSS__V1__ROLE__ROLE_READER);
+		else
+			assert_true(row->role >= GLOSS__V1__ROLE__ROLE_ANNOTATOR);
+	}
+	/* And the roles the issue names, as the table has them. */
+	assert_int_equal(method_find(GLOSS__V1__REQUEST__BODY_DELETE_ARTICLE)->role,
+	    GLOSS__V1__ROLE__ROLE_ADMIN);
+	assert_int_equal(method_find(GLOSS__V1__REQUEST__BODY_IMPORT_RECORDS)->role,
+	    GLOSS__V1__ROLE__ROLE_CURATOR);
+	assert_int_equal(method_find(GLOSS__V1__REQUEST__BODY_ADD_LABEL)->role,
+	    GLOSS__V1__ROLE__ROLE_CURATOR);
+	assert_int_equal(
+	    method_find(GLOSS__V1__REQUEST__BODY_CREATE_ANNOTATION)->role,
+	    GLOSS__V1__ROLE__ROLE_ANNOTATOR);
 }
 
 /* ------------------------------------------------------------ units */
@@ -259,6 +312,7 @@ main(void)
 		cmocka_unit_test(test_methods_have_arms_and_rows),
 		cmocka_unit_test(test_arms_have_methods),
 		cmocka_unit_test(test_rows_have_methods),
+		cmocka_unit_test(test_every_method_has_a_role),
 		cmocka_unit_test(test_measures_name_their_unit),
 	};
 
