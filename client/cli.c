@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -20,6 +21,7 @@ cli_init(struct cli *cli)
 	struct passwd *pw;
 
 	memset(cli, 0, sizeof(*cli));
+	cli->author_given = user != NULL && user[0] != '\0';
 	cli->url = rpc_default_url();
 	cli->timeout_ms = 30000;
 	if (user == NULL || user[0] == '\0')
@@ -154,6 +156,10 @@ cli_common_option(struct cli *cli, int ch, char *arg)
 		return true;
 	case CLI_OPT_AS:
 		cli->author = arg;
+		cli->author_given = true;
+		return true;
+	case CLI_OPT_TOKEN_FILE:
+		cli->token_file = arg;
 		return true;
 	case CLI_OPT_TLS_CA:
 	case CLI_OPT_TLS_CERT:
@@ -188,6 +194,58 @@ cli_getopt(struct cli *cli, const struct cli_verb *v, int argc, char **argv,
 	return -1;
 }
 
+/* The token in file path (its first line); dies if the file is readable
+ * by its group or others, as ssh does with a key: a token is a password. */
+static void
+cli_token_read(const char *path, char *out, size_t n)
+{
+	struct stat sb;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		cli_die("cannot read the token file %s: %s", path,
+		    strerror(errno));
+	if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077) != 0) {
+		fclose(f);
+		cli_die_as(GLOSS__V1__CODE__PERMISSION_DENIED,
+		    "the token file %s can be read by others (mode %04o); "
+		    "make it yours alone: chmod 600 %s",
+		    path, (unsigned)(sb.st_mode & 07777), path);
+	}
+	if (fgets(out, (int)n, f) == NULL)
+		out[0] = '\0';
+	fclose(f);
+	out[strcspn(out, "\r\n")] = '\0';
+}
+
+/* The token to send: --token-file, $GLOSS_TOKEN, $GLOSS_TOKEN_FILE, or
+ * ~/.config/gloss/token if it exists; "" for none (ipc, tokens off). */
+static void
+cli_token(const struct cli *cli, char *out, size_t n)
+{
+	const char *env = getenv("GLOSS_TOKEN"), *home = getenv("HOME");
+	char path[4096];
+
+	out[0] = '\0';
+	if (cli->token_file != NULL) {
+		cli_token_read(cli->token_file, out, n);
+		return;
+	}
+	if (env != NULL && env[0] != '\0') {
+		snprintf(out, n, "%s", env);
+		return;
+	}
+	if ((env = getenv("GLOSS_TOKEN_FILE")) != NULL && env[0] != '\0') {
+		cli_token_read(env, out, n);
+		return;
+	}
+	if (home == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/.config/gloss/token", home);
+	if (access(path, F_OK) == 0)
+		cli_token_read(path, out, n);
+}
+
 static void
 cli_connect(struct cli *cli)
 {
@@ -196,8 +254,16 @@ cli_connect(struct cli *cli)
 
 	if (cli->rpc != NULL)
 		return;
+	char token[256];
+
+	cli_token(cli, token, sizeof(token));
 	if ((code = rpc_open(cli->url, &cli->rpc, why, sizeof(why))) != 0)
 		cli_fail(code, why);
+	rpc_set_token(cli->rpc, token);
+	/* With a token, glossd knows who the caller is: an author is sent
+	 * only when asked for (--as, $GLOSS_USER). */
+	if (token[0] != '\0' && !cli->author_given)
+		cli->author = (char *)"";
 }
 
 Gloss__V1__Reply *

@@ -15,7 +15,9 @@
 struct cli {
 	const char *url;
 	unsigned timeout_ms;
-	char *author; /* char *: it goes into a protobuf-c string field */
+	char *author;      /* char *: it goes into a protobuf-c string field */
+	bool author_given; /* --as or $GLOSS_USER */
+	const char *token_file; /* --token-file; NULL: the environment's */
 	bool json;
 	bool tty; /* stdout is a terminal: colour and progress allowed */
 	struct rpc_client *rpc;
@@ -24,16 +26,17 @@ struct cli {
 };
 
 /* The long options every verb takes, for its getopt_long table. */
-#define CLI_COMMON_OPTIONS                                             \
-	{ "socket", required_argument, NULL, CLI_OPT_SOCKET },         \
-	    { "json", no_argument, NULL, CLI_OPT_JSON },               \
-	    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT },   \
-	    { "as", required_argument, NULL, CLI_OPT_AS },             \
-	    { "tls-ca", required_argument, NULL, CLI_OPT_TLS_CA },     \
-	    { "tls-cert", required_argument, NULL, CLI_OPT_TLS_CERT }, \
-	    { "tls-key", required_argument, NULL, CLI_OPT_TLS_KEY },   \
-	{                                                              \
-		"help", no_argument, NULL, 'h'                         \
+#define CLI_COMMON_OPTIONS                                                 \
+	{ "socket", required_argument, NULL, CLI_OPT_SOCKET },             \
+	    { "json", no_argument, NULL, CLI_OPT_JSON },                   \
+	    { "timeout", required_argument, NULL, CLI_OPT_TIMEOUT },       \
+	    { "as", required_argument, NULL, CLI_OPT_AS },                 \
+	    { "tls-ca", required_argument, NULL, CLI_OPT_TLS_CA },         \
+	    { "tls-cert", required_argument, NULL, CLI_OPT_TLS_CERT },     \
+	    { "tls-key", required_argument, NULL, CLI_OPT_TLS_KEY },       \
+	    { "token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE }, \
+	{                                                                  \
+		"help", no_argument, NULL, 'h'                             \
 	}
 
 enum {
@@ -44,6 +47,7 @@ enum {
 	CLI_OPT_TLS_CA, /* tls+tcp://: set GLOSS_TLS_* for client/rpc.c */
 	CLI_OPT_TLS_CERT,
 	CLI_OPT_TLS_KEY,
+	CLI_OPT_TOKEN_FILE,
 	CLI_OPT_VERB, /* verbs number their own long-only options from here */
 };
 
@@ -137,6 +141,7 @@ int cmd_history(struct cli *cli, int argc, char **argv);
 int cmd_find(struct cli *cli, int argc, char **argv);
 int cmd_labels(struct cli *cli, int argc, char **argv);
 int cmd_call(struct cli *cli, int argc, char **argv);
+int cmd_user(struct cli *cli, int argc, char **argv);
 /*
  * `gloss show`'s annotated view, in cmd_show.c: prints the article's
  * text (a, with its text) with its active annotations marked, then a

@@ -18,6 +18,11 @@ info_print(const Gloss__V1__GetServerInfoResponse *r)
 {
 	printf("glossd %s (%s)\n", r->version, r->protocol);
 	printf("data folder    %s\n", r->data_dir);
+	if (r->caller != NULL)
+		printf("you are        %s (role %d, by %s%s%s)\n",
+		    r->caller->name, (int)r->caller->role,
+		    r->caller->authenticated_by,
+		    r->caller->token_id[0] ? " gls_" : "", r->caller->token_id);
 	for (size_t i = 0; i < r->n_listen; i++)
 		printf("listening on   %s\n", r->listen[i]);
 	printf("uptime         %" PRIu64 " s\n", r->uptime_ms / 1000);

@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	{ "stats", cmd_stats, "counts by kind, label, author; MQM scores" },
 	{ "group", cmd_group, "a translation group and its aligned notes" },
 	{ "export", cmd_export, "export a dataset (jsonl, w3c, brat, ...)" },
+	{ "user", cmd_user, "add, list, revoke, rotate users (admin)" },
 	{ "info", cmd_info, "show glossd's version, storage and counters" },
 	{ "call", cmd_call,
 	    "call any method with JSON: call GetArticle '{...}'" },
@@ -62,13 +63,16 @@ usage(FILE *out)
 	    "  --json         print results as JSON, one object per line\n"
 	    "  --timeout MS   give up after MS milliseconds (default: 30000)\n"
 	    "  --as NAME      who makes a change (default: $GLOSS_USER, else\n"
-	    "                 your login name)\n"
+	    "                 your login name; with a token, the token's "
+	    "user)\n"
 	    "  --tls-ca FILE  tls+tcp://: the CA glossd's certificate is "
 	    "checked\n"
 	    "                 against (default: $GLOSS_TLS_CA)\n"
 	    "  --tls-cert FILE, --tls-key FILE  a client certificate "
 	    "($GLOSS_TLS_CERT,\n"
 	    "                 $GLOSS_TLS_KEY)\n"
+	    "  --token-file F the token (default: $GLOSS_TOKEN, else\n"
+	    "                 $GLOSS_TOKEN_FILE, else ~/.config/gloss/token)\n"
 	    "\n"
 	    "`gloss VERB --help` explains a verb; docs/cli.md is the manual.\n",
 	    rpc_builtin_url());

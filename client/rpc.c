@@ -56,6 +56,7 @@ struct rpc_client {
 	char url[1024];
 	nng_tls_config *tls; /* tls+tcp://: the CA, our certificate */
 	char request_id[37];
+	char token[256];  /* rpc_set_token(); "" for none */
 	char error[8192]; /* glossd's messages list quotes in context */
 };
 
@@ -450,6 +451,12 @@ rpc_send_loop(struct rpc_client *c, const void *buf, size_t n,
 	}
 }
 
+void
+rpc_set_token(struct rpc_client *c, const char *token)
+{
+	snprintf(c->token, sizeof(c->token), "%s", token);
+}
+
 int
 rpc_call(struct rpc_client *c, Gloss__V1__Request *q, unsigned timeout_ms,
     Gloss__V1__Reply **reply)
@@ -470,6 +477,8 @@ rpc_call(struct rpc_client *c, Gloss__V1__Request *q, unsigned timeout_ms,
 		rpc_uuid(c->request_id);
 		q->request_id = c->request_id;
 	}
+	if (q->token[0] == '\0' && c->token[0] != '\0')
+		q->token = c->token;
 	q->timeout_ms = timeout_ms;
 	n = gloss__v1__request__get_packed_size(q);
 	if (n > RPC_REQUEST_MAX)

@@ -67,6 +67,10 @@ void rpc_close(struct rpc_client *c);
 int rpc_call(struct rpc_client *c, Gloss__V1__Request *q, unsigned timeout_ms,
     Gloss__V1__Reply **reply);
 
+/* Sends token (gls_..., docs/operations.md) in every request that names
+ * none; "" for none. */
+void rpc_set_token(struct rpc_client *c, const char *token);
+
 /* The last call's status message: glossd's, or the client's own. */
 const char *rpc_error(const struct rpc_client *c);
 

@@ -7,8 +7,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "auth.h"
 #include "annotation.h"
+#include "auth.h"
 #include "feed.h"
 #include "method.h"
 #include "store.h"

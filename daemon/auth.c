@@ -14,7 +14,7 @@
 #include "log.h"
 #include "store.h"
 
-#define AUTH_HOSTS 64 /* hosts remembered; the least recent goes first */
+#define AUTH_HOSTS     64 /* hosts remembered; the least recent goes first */
 #define AUTH_FORGET_MS (10 * 60 * 1000)
 
 #define ROLE(r) GLOSS__V1__ROLE__ROLE_##r
@@ -111,7 +111,8 @@ auth_token_split(const char *token, char id[AUTH_ID_CHARS + 1],
     const char **secret)
 {
 	if (strlen(token) != AUTH_TOKEN_CHARS || strncmp(token, "gls_", 4) ||
-	    token[4 + AUTH_ID_CHARS] != '_' || !auth_hex(token + 4, AUTH_ID_CHARS) ||
+	    token[4 + AUTH_ID_CHARS] != '_' ||
+	    !auth_hex(token + 4, AUTH_ID_CHARS) ||
 	    !auth_hex(token + 5 + AUTH_ID_CHARS, AUTH_SECRET_CHARS))
 		return false;
 	memcpy(id, token + 4, AUTH_ID_CHARS);
@@ -192,8 +193,8 @@ auth_refuse_token(struct call *c, const char *id, const char *why)
 
 	/* Never the secret: only the id, which names the token in a log. */
 	log_warn("%s: token %s%s refused (%s; %u failed from %s)",
-	    c->peer->addr, id[0] ? "gls_" : "", id[0] ? id : "(malformed)",
-	    why, n, c->peer->host);
+	    c->peer->addr, id[0] ? "gls_" : "", id[0] ? id : "(malformed)", why,
+	    n, c->peer->host);
 	return call_fail(c, REASON(TOKEN_INVALID), "token",
 	    "the token is not valid here (unknown, revoked or mistyped); ask "
 	    "an admin for a new one (gloss user rotate NAME) and set "
@@ -267,11 +268,12 @@ auth_by_uid(struct call *c)
 	const char *name = auth_os_user(c, c->peer->uid);
 
 	if (name == NULL)
-		return call_fail(c, REASON(OUT_OF_MEMORY), NULL, "out of memory");
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
+		    "out of memory");
 	c->caller.name = name;
 	c->caller.how = "ipc";
-	c->caller.role = c->peer->uid == geteuid() ? ROLE(ADMIN)
-	                                           : auth_stored_role(c, name);
+	c->caller.role =
+	    c->peer->uid == geteuid() ? ROLE(ADMIN) : auth_stored_role(c, name);
 	return STATUS_OK;
 }
 

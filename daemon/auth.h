@@ -51,11 +51,22 @@ bool auth_sees_request_ids(const struct call *c, const char *author);
  * id (AUTH_ID_CHARS and a NUL) and the SHA-256 of its secret to sha256.
  * Returns 0, or -1 if the OS gave no random bytes.
  */
-int auth_token_new(char token[AUTH_TOKEN_CHARS + 1],
-    char id[AUTH_ID_CHARS + 1], uint8_t sha256[32]);
+int auth_token_new(char token[AUTH_TOKEN_CHARS + 1], char id[AUTH_ID_CHARS + 1],
+    uint8_t sha256[32]);
 
 /* The role named "reader" .. "admin" (or "ROLE_READER" ..), or
  * ROLE_UNSPECIFIED. */
 Gloss__V1__Role auth_role_parse(const char *name);
+
+struct store;
+
+/*
+ * glossd --init-admin NAME: makes user NAME an admin with a new token,
+ * written to token, in a write of its own before serving.  ALREADY_EXISTS
+ * if the store has a user of that name, INVALID_ARGUMENT if it is not a
+ * valid author.  (user.c)
+ */
+enum status user_init_admin(struct store *st, const char *name,
+    char token[AUTH_TOKEN_CHARS + 1]);
 
 #endif

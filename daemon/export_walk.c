@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "export_walk.h"
 #include "feed.h"
 #include "store.h"
@@ -480,6 +481,11 @@ export_change_add(void *arg, Gloss__V1__Change *ch)
 	bool go_on = ch->seq <= r->as_of && export_begin(r, &p);
 
 	if (go_on) {
+		/* As ListChanges: request ids are their author's and an
+		 * admin's only. */
+		if (ch->request_id[0] != '\0' &&
+		    !auth_sees_request_ids(r->call, ch->author))
+			ch->request_id[0] = '\0'; /* freed as unpacked */
 		r->f->change(&r->x, ch);
 		go_on = export_end(r);
 	}

@@ -1,6 +1,7 @@
 /* feed: appending to the change feed, and the etags it stamps. */
 #include <inttypes.h>
 
+#include "auth.h"
 #include "feed.h"
 #include "method.h"
 #include "page.h"
@@ -21,9 +22,8 @@ feed_record(struct call *c, const struct feed_entry *e, uint64_t *seq,
 	ch.annotation_id = e->annotation_id;
 	ch.revision = e->revision;
 	ch.request_id = c->req->request_id;
-	ch.acting_admin = call_str(c->caller.acting_admin != NULL
-	        ? c->caller.acting_admin
-	        : "");
+	ch.acting_admin = call_str(
+	    c->caller.acting_admin != NULL ? c->caller.acting_admin : "");
 	if ((s = store_change_append(c->txn, &ch)) != STATUS_OK)
 		return call_error(c, s, "cannot append to the change feed");
 	*seq = ch.seq;
@@ -159,6 +159,11 @@ feed_page_add(void *arg, Gloss__V1__Change *ch)
 	if (pg->q->include_records &&
 	    (pg->failed = feed_attach(pg->call, ch)) != STATUS_OK)
 		return false;
+	/* A request id lets its holder replay the reply: its author's and
+	 * an admin's only. */
+	if (ch->request_id[0] != '\0' &&
+	    !auth_sees_request_ids(pg->call, ch->author))
+		ch->request_id[0] = '\0';
 	size = protobuf_c_message_get_packed_size(&ch->base) + 8;
 	if (pg->n == pg->max || (pg->n > 0 && pg->bytes + size > pg->budget))
 		return false;

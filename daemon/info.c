@@ -81,10 +81,10 @@ info_caller(struct call *c, Gloss__V1__GetServerInfoResponse *r)
 	gloss__v1__caller__init(w);
 	w->name = call_str(c->caller.name != NULL ? c->caller.name : "");
 	w->role = c->caller.role;
-	w->authenticated_by = call_str(c->caller.how != NULL ? c->caller.how
-	                                                     : "");
-	w->token_id = call_str(c->caller.token_id != NULL ? c->caller.token_id
-	                                                  : "");
+	w->authenticated_by =
+	    call_str(c->caller.how != NULL ? c->caller.how : "");
+	w->token_id =
+	    call_str(c->caller.token_id != NULL ? c->caller.token_id : "");
 	r->caller = w;
 	return STATUS_OK;
 }

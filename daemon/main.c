@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "auth.h"
 #include "call.h"
 #include "label.h"
 #include "log.h"
@@ -40,6 +41,7 @@ struct main_options {
 	const char *tls_cert, *tls_key, *tls_client_ca;
 	bool insecure;
 	unsigned socket_mode;
+	const char *init_admin; /* --init-admin NAME (user.h) */
 };
 
 /* Long options without a letter. */
@@ -49,6 +51,7 @@ enum {
 	MAIN_OPT_TLS_CLIENT_CA,
 	MAIN_OPT_INSECURE,
 	MAIN_OPT_SOCKET_MODE,
+	MAIN_OPT_INIT_ADMIN,
 };
 
 static void
@@ -81,6 +84,9 @@ main_usage(FILE *out)
 	    "                          it grows when full)\n"
 	    "      --log-level LEVEL   error, warn, info or debug (default: "
 	    "info)\n"
+	    "      --init-admin NAME   make user NAME an admin, print its "
+	    "token\n"
+	    "                          once and exit (docs/operations.md)\n"
 	    "  -V, --version           print the version and exit\n"
 	    "  -h, --help              print this help and exit\n"
 	    "\n"
@@ -174,6 +180,9 @@ main_option(struct main_options *o, int ch, const char *arg)
 	case 'm':
 		o->map_mib = main_number("--map-mib", arg, 1, 1 << 24);
 		break;
+	case MAIN_OPT_INIT_ADMIN:
+		o->init_admin = arg;
+		break;
 	case MAIN_OPT_TLS_CERT:
 	case MAIN_OPT_TLS_KEY:
 	case MAIN_OPT_TLS_CLIENT_CA:
@@ -207,6 +216,7 @@ main_parse(int argc, char **argv, struct main_options *o)
 		{ "insecure", no_argument, NULL, MAIN_OPT_INSECURE },
 		{ "socket-mode", required_argument, NULL,
 		    MAIN_OPT_SOCKET_MODE },
+		{ "init-admin", required_argument, NULL, MAIN_OPT_INIT_ADMIN },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -299,6 +309,34 @@ main_wait(const sigset_t *set)
 	return sig;
 }
 
+/* --init-admin: the first admin's token, printed once; then exits. */
+static void
+main_init_admin(struct store *st, const char *name)
+{
+	char token[AUTH_TOKEN_CHARS + 1];
+	enum status s = user_init_admin(st, name, token);
+
+	store_close(st);
+	if (s == STATUS_ALREADY_EXISTS)
+		fatal("user '%s' exists; an admin gives it a new token with "
+		      "gloss user rotate",
+		    name);
+	if (s == STATUS_INVALID_ARGUMENT)
+		fatal("--init-admin: a user name is 1-64 bytes of UTF-8 "
+		      "without control, bidirectional or line-separator "
+		      "characters");
+	if (s != STATUS_OK)
+		fatal("--init-admin: cannot store the user (%s)",
+		    status_name(s));
+	printf("%s\n", token);
+	fflush(stdout);
+	fprintf(stderr,
+	    "glossd: user '%s' is an admin; its token is above, shown this "
+	    "once: keep it in a 0600 file (~/.config/gloss/token)\n",
+	    name);
+	exit(0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -337,6 +375,8 @@ main(int argc, char **argv)
 		fatal("cannot install the default label sets in %s",
 		    o.data_dir);
 	}
+	if (o.init_admin != NULL)
+		main_init_admin(env.store, o.init_admin);
 	main_env(&env, &o, ipc);
 	store_secret(env.store, env.page_secret);
 	if (writer_start(&env, &env.writer) != STATUS_OK)

@@ -14,8 +14,8 @@ struct store_user_walk {
 };
 
 enum status
-store_user_get(struct store_txn *t, const char *name,
-    ProtobufCAllocator *alloc, Gloss__V1__UserRecord **out)
+store_user_get(struct store_txn *t, const char *name, ProtobufCAllocator *alloc,
+    Gloss__V1__UserRecord **out)
 {
 	return store_get_message(t, STORE_DB_USERS, name, strlen(name),
 	    &gloss__v1__user_record__descriptor, alloc,
@@ -54,7 +54,8 @@ store_user_put(struct store_txn *t, const Gloss__V1__UserRecord *u,
 	    strcmp(old_token_id, id) != 0) {
 		k = (MDB_val){ strlen(old_token_id),
 			store_unconst(old_token_id) };
-		rc = mdb_del(t->txn, t->st->dbi[STORE_DB_USER_TOKENS], &k, NULL);
+		rc =
+		    mdb_del(t->txn, t->st->dbi[STORE_DB_USER_TOKENS], &k, NULL);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return store_status(rc);
 	}

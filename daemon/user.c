@@ -221,3 +221,60 @@ user_rotate_token(struct call *c)
 	c->reply.rotate_user_token = r;
 	return STATUS_OK;
 }
+
+/* The admin of user_init_admin(), in the write transaction t. */
+static enum status
+user_init_put(struct store_txn *t, const char *name, int64_t now,
+    char token[AUTH_TOKEN_CHARS + 1])
+{
+	Gloss__V1__UserRecord u = GLOSS__V1__USER_RECORD__INIT, *old;
+	Gloss__V1__User v = GLOSS__V1__USER__INIT;
+	char id[AUTH_ID_CHARS + 1];
+	uint8_t h[32];
+	enum status s = store_user_get(t, name, NULL, &old);
+
+	if (s == STATUS_OK) {
+		protobuf_c_message_free_unpacked(&old->base, NULL);
+		return STATUS_ALREADY_EXISTS;
+	}
+	if (s != STATUS_NOT_FOUND)
+		return s;
+	if (auth_token_new(token, id, h) != 0)
+		return STATUS_INTERNAL;
+	v.name = call_str(name);
+	v.role = GLOSS__V1__ROLE__ROLE_ADMIN;
+	v.token_id = id;
+	v.created_time_ms = now;
+	u.user = &v;
+	u.secret_sha256.data = h;
+	u.secret_sha256.len = sizeof(h);
+	return store_user_put(t, &u, NULL);
+}
+
+enum status
+user_init_admin(struct store *st, const char *name,
+    char token[AUTH_TOKEN_CHARS + 1])
+{
+	struct store_txn *batch, *t;
+	bool map_full;
+	enum status s;
+
+	if (!valid_author(name))
+		return STATUS_INVALID_ARGUMENT;
+	if ((s = store_batch_begin(st, &batch)) != STATUS_OK)
+		return s;
+	if ((s = store_write_begin(batch, &t)) != STATUS_OK) {
+		store_batch_abort(batch);
+		return s;
+	}
+	if ((s = user_init_put(t, name, call_now_ms(), token)) != STATUS_OK) {
+		store_write_abort(t);
+		store_batch_abort(batch);
+		return s;
+	}
+	if ((s = store_write_commit(t)) != STATUS_OK) {
+		store_batch_abort(batch);
+		return s;
+	}
+	return store_batch_commit(batch, &map_full);
+}

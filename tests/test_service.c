@@ -173,30 +173,36 @@ test_every_method_has_a_role(void **state)
 	for (unsigned i = 0; i < service->n_methods; i++) {
 		const ProtobufCMethodDescriptor *m = &service->methods[i];
 		const struct method *row = method_find(
-		    (Gloss__V1__Request__BodyCase)protobuf_c_message_descriptor_get_field_by_name(
-		        &gloss__v1__request__descriptor, arm_name(m->name))
-		        ->id);
+		    (Gloss__V1__Request__BodyCase)
+		        protobuf_c_message_descriptor_get_field_by_name(
+		            &gloss__v1__request__descriptor, arm_name(m->name))
+		            ->id);
 		bool users = strstr(m->name, "User") != NULL;
 
 		print_message("%s: %s\n", m->name, method_role_name(row->role));
 		assert_true(row->role >= GLOSS__V1__ROLE__ROLE_READER);
 		assert_true(row->role <= GLOSS__V1__ROLE__ROLE_ADMIN);
 		if (users || (row->flags & METHOD_SECRET))
-			assert_int_equal(row->role, GLOSS__V1__ROLE__ROLE_ADMIN);
+			assert_int_equal(row->role,
+			    GLOSS__V1__ROLE__ROLE_ADMIN);
 		else if (!(row->flags & METHOD_WRITE))
-			assert_int_equal(row->role, GLOSS__V1__ROLE__ROLE_READER);
+			assert_int_equal(row->role,
+			    GLOSS__V1__ROLE__ROLE_READER);
 		else
-			assert_true(row->role >= GLOSS__V1__ROLE__ROLE_ANNOTATOR);
+			assert_true(
+			    row->role >= GLOSS__V1__ROLE__ROLE_ANNOTATOR);
 	}
 	/* And the roles the issue names, as the table has them. */
-	assert_int_equal(method_find(GLOSS__V1__REQUEST__BODY_DELETE_ARTICLE)->role,
+	assert_int_equal(method_find(GLOSS__V1__REQUEST__BODY_DELETE_ARTICLE)
+	                     ->role,
 	    GLOSS__V1__ROLE__ROLE_ADMIN);
-	assert_int_equal(method_find(GLOSS__V1__REQUEST__BODY_IMPORT_RECORDS)->role,
+	assert_int_equal(method_find(GLOSS__V1__REQUEST__BODY_IMPORT_RECORDS)
+	                     ->role,
 	    GLOSS__V1__ROLE__ROLE_CURATOR);
 	assert_int_equal(method_find(GLOSS__V1__REQUEST__BODY_ADD_LABEL)->role,
 	    GLOSS__V1__ROLE__ROLE_CURATOR);
-	assert_int_equal(
-	    method_find(GLOSS__V1__REQUEST__BODY_CREATE_ANNOTATION)->role,
+	assert_int_equal(method_find(GLOSS__V1__REQUEST__BODY_CREATE_ANNOTATION)
+	                     ->role,
 	    GLOSS__V1__ROLE__ROLE_ANNOTATOR);
 }
 
