@@ -114,6 +114,16 @@ def every_method(tmp):
          lambda r: export_into(tmp, r)),
         ("DeleteArticle", {"id": "call-pt"},
          lambda r: r["article"]["state"] == "STATE_DELETED"),
+        ("CreateUser", {"name": "call-ana", "role": "ROLE_ANNOTATOR"},
+         lambda r: r["token"].startswith("gls_") and
+         r["user"]["role"] == "ROLE_ANNOTATOR"),
+        ("ListUsers", {},
+         lambda r: [u["name"] for u in r["users"]] == ["call-ana"]),
+        ("RotateUserToken", {"name": "call-ana"},
+         lambda r: r["token"].startswith("gls_") and
+         "rotatedTimeMs" in r["user"]),
+        ("RevokeUser", {"name": "call-ana"},
+         lambda r: "revokedTimeMs" in r["user"]),
     ]
 
 
