@@ -13,15 +13,23 @@ static const struct cli_verb info_verb = { "info",
 	"      --json      as one JSON object\n"
 	"      --socket URL, --timeout MS\n" };
 
+static const char *
+info_role(Gloss__V1__Role r)
+{
+	static const char *const names[] = { "no role", "reader", "annotator",
+		"reviewer", "curator", "admin" };
+
+	return r >= 0 && r < 6 ? names[r] : "?";
+}
+
 static void
 info_print(const Gloss__V1__GetServerInfoResponse *r)
 {
 	printf("glossd %s (%s)\n", r->version, r->protocol);
 	printf("data folder    %s\n", r->data_dir);
 	if (r->caller != NULL)
-		printf("you are        %s (role %d, by %s%s%s)\n",
-		    r->caller->name, (int)r->caller->role,
-		    r->caller->authenticated_by,
+		printf("you are        %s (%s, by %s%s%s)\n", r->caller->name,
+		    info_role(r->caller->role), r->caller->authenticated_by,
 		    r->caller->token_id[0] ? " gls_" : "", r->caller->token_id);
 	for (size_t i = 0; i < r->n_listen; i++)
 		printf("listening on   %s\n", r->listen[i]);

@@ -58,15 +58,4 @@ int auth_token_new(char token[AUTH_TOKEN_CHARS + 1], char id[AUTH_ID_CHARS + 1],
  * ROLE_UNSPECIFIED. */
 Gloss__V1__Role auth_role_parse(const char *name);
 
-struct store;
-
-/*
- * glossd --init-admin NAME: makes user NAME an admin with a new token,
- * written to token, in a write of its own before serving.  ALREADY_EXISTS
- * if the store has a user of that name, INVALID_ARGUMENT if it is not a
- * valid author.  (user.c)
- */
-enum status user_init_admin(struct store *st, const char *name,
-    char token[AUTH_TOKEN_CHARS + 1]);
-
 #endif

@@ -11,12 +11,12 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "auth.h"
 #include "call.h"
 #include "label.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
+#include "user.h"
 #include "writer.h"
 
 #ifndef GLOSS_DEFAULT_DATA

@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "method.h"
 #include "store.h"
+#include "user.h"
 #include "valid.h"
 
 /* The user `name`, or USER_NOT_FOUND. */
