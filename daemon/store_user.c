@@ -91,8 +91,11 @@ store_user_scan(struct store_txn *t, ProtobufCAllocator *alloc,
     store_user_fn fn, void *arg)
 {
 	struct store_user_walk uw = { fn, arg };
+	/* From the first key: an empty start, not NULL (memcmp's). */
+	static const uint8_t none[1];
 	struct store_walk w = { .t = t,
 		.db = STORE_DB_USERS,
+		.start = none,
 		.visit = store_visit_user,
 		.alloc = alloc,
 		.arg = &uw };
