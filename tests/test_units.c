@@ -9,13 +9,16 @@
 
 #include <string.h>
 
+#include "auth.h"
 #include "call.h"
+#include "hash.h"
 #include "key.h"
 #include "page.h"
 #include "reason.h"
 #include "stats.h"
 #include "status.h"
 #include "text.h"
+#include "valid.h"
 #include "wire.h"
 
 static void
@@ -283,6 +286,63 @@ test_mqm_weights(void **state)
 	assert_true(stats_mqm_weight("style/awkward", "critical") == 10);
 }
 
+/*
+ * "author accepts U+202E and U+2028": an author (and a user's name) is
+ * 1-64 bytes of UTF-8 without controls, bidirectional controls or line
+ * separators; names in every script, joiners included, stay valid.
+ */
+static void
+test_authors_are_clean(void **state)
+{
+	static const char *const good[] = { "ana", "Zoë", "ترامب",
+		"می\u200cخواهم", "李雷", "o'brien", "a b" };
+	static const char *const bad[] = { "", "ana\u202e", "\u202dx",
+		"a\u202ab", "\u200eana", "ana\u200f", "a\u061cb",
+		"\u2066x\u2069", "x\u2067", "x\u2068", "line\u2028break",
+		"para\u2029", "tab\tx", "del\x7f", "c1\xc2\x85", "\xff\xfe",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaa" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
+		if (!valid_author(good[i]))
+			fail_msg("author '%s' refused", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		if (valid_author(bad[i]))
+			fail_msg("bad author %zu ('%s') accepted", i, bad[i]);
+}
+
+/* A token: gls_, 16 hex of id, _, 40 hex (160 bits) of secret; the
+ * stored hash is of the secret; two tokens differ. */
+static void
+test_tokens(void **state)
+{
+	char t1[AUTH_TOKEN_CHARS + 1], t2[AUTH_TOKEN_CHARS + 1];
+	char id[AUTH_ID_CHARS + 1], id2[AUTH_ID_CHARS + 1];
+	uint8_t h[32], h2[32], want[32];
+
+	(void)state;
+	assert_int_equal(auth_token_new(t1, id, h), 0);
+	assert_int_equal(auth_token_new(t2, id2, h2), 0);
+	assert_int_equal(strlen(t1), AUTH_TOKEN_CHARS);
+	assert_true(AUTH_SECRET_CHARS * 4 >= 128);
+	assert_memory_equal(t1, "gls_", 4);
+	assert_memory_equal(t1 + 4, id, AUTH_ID_CHARS);
+	assert_int_equal(t1[4 + AUTH_ID_CHARS], '_');
+	assert_int_equal(strspn(t1 + 4, "0123456789abcdef_"),
+	    AUTH_TOKEN_CHARS - 4);
+	hash_sha256(t1 + 5 + AUTH_ID_CHARS, AUTH_SECRET_CHARS, want);
+	assert_memory_equal(h, want, 32);
+	assert_string_not_equal(t1, t2);
+	assert_string_not_equal(id, id2);
+	assert_int_equal(auth_role_parse("annotator"),
+	    GLOSS__V1__ROLE__ROLE_ANNOTATOR);
+	assert_int_equal(auth_role_parse("ROLE_ADMIN"),
+	    GLOSS__V1__ROLE__ROLE_ADMIN);
+	assert_int_equal(auth_role_parse("root"),
+	    GLOSS__V1__ROLE__ROLE_UNSPECIFIED);
+}
+
 int
 main(void)
 {
@@ -298,6 +358,8 @@ main(void)
 		cmocka_unit_test(test_reasons_have_codes),
 		cmocka_unit_test(test_call_message_bounds),
 		cmocka_unit_test(test_mqm_weights),
+		cmocka_unit_test(test_authors_are_clean),
+		cmocka_unit_test(test_tokens),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
