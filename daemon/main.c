@@ -183,17 +183,13 @@ main_option(struct main_options *o, int ch, const char *arg)
 	case MAIN_OPT_INIT_ADMIN:
 		o->init_admin = arg;
 		break;
-	case MAIN_OPT_TLS_CERT:
-	case MAIN_OPT_TLS_KEY:
-	case MAIN_OPT_TLS_CLIENT_CA:
-	case MAIN_OPT_INSECURE:
-	case MAIN_OPT_SOCKET_MODE:
-		main_option_net(o, ch, arg);
-		break;
 	case 'L':
 		if ((level = log_parse_level(arg)) < 0)
 			fatal("--log-level takes error, warn, info or debug");
 		log_set_level((enum log_level)level);
+		break;
+	default: /* the network's, which it ignores if not */
+		main_option_net(o, ch, arg);
 		break;
 	}
 }
@@ -309,13 +305,17 @@ main_wait(const sigset_t *set)
 	return sig;
 }
 
-/* --init-admin: the first admin's token, printed once; then exits. */
+/* --init-admin: the first admin's token, printed once; then exits.
+ * Without it (name NULL), nothing. */
 static void
 main_init_admin(struct store *st, const char *name)
 {
 	char token[AUTH_TOKEN_CHARS + 1];
-	enum status s = user_init_admin(st, name, token);
+	enum status s;
 
+	if (name == NULL)
+		return;
+	s = user_init_admin(st, name, token);
 	store_close(st);
 	if (s == STATUS_ALREADY_EXISTS)
 		fatal("user '%s' exists; an admin gives it a new token with "
@@ -375,8 +375,7 @@ main(int argc, char **argv)
 		fatal("cannot install the default label sets in %s",
 		    o.data_dir);
 	}
-	if (o.init_admin != NULL)
-		main_init_admin(env.store, o.init_admin);
+	main_init_admin(env.store, o.init_admin);
 	main_env(&env, &o, ipc);
 	store_secret(env.store, env.page_secret);
 	if (writer_start(&env, &env.writer) != STATUS_OK)
