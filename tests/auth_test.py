@@ -126,6 +126,9 @@ def add_users(sock):
 
 
 def test_tokens_on(tcp, tokens):
+    with Client(tcp.url, proto=g, token=tokens["curator"]) as c:
+        i = c.call("GetServerInfo")
+        check(i.caller.name == "u-curator", "Client(token=): %s" % i.caller)
     r = call(tcp, "GetServerInfo")
     check(err(r, "UNAUTHENTICATED", "TOKEN_REQUIRED") and
           "GLOSS_TOKEN" in r.message,

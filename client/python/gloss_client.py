@@ -120,16 +120,19 @@ class Client:
     timeout: seconds a call may take, retries included, unless the call
     says otherwise.  tls+tcp://: ca, the CA file glossd's certificate is
     verified against (None: the system's); cert and key, a client
-    certificate."""
+    certificate.  token: the caller's token (gls_..., sent in every
+    request; None: $GLOSS_TOKEN if set, docs/operations.md)."""
 
     def __init__(self, url, author="", timeout=30.0, proto=None, ca=None,
-                 cert=None, key=None):
+                 cert=None, key=None, token=None):
         gloss_sp.parse_url(url)  # ValueError now rather than at a call
         self.tls = gloss_sp.tls_context(ca, cert, key) \
             if gloss_sp.is_tls(url) else None
         self.g = proto or load_proto()
         self.url = url
         self.author = author
+        self.token = os.environ.get("GLOSS_TOKEN", "") if token is None \
+            else token
         self.timeout = timeout
         self.conn = None
         self.connected_once = False
@@ -165,7 +168,7 @@ class Client:
         """A Request for method, its arm body (a message) or fields (as
         the message's constructor takes them: nested dicts, enum names)."""
         arm = self.method(method)
-        q = self.g.Request(author=self.author)
+        q = self.g.Request(author=self.author, token=self.token)
         msg = getattr(q, arm.name)
         msg.SetInParent()
         if body is not None:
