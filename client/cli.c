@@ -52,6 +52,9 @@ cli_exit_code(int code)
 		return 6;
 	case GLOSS__V1__CODE__RESOURCE_EXHAUSTED:
 		return 7;
+	case GLOSS__V1__CODE__UNAUTHENTICATED:
+	case GLOSS__V1__CODE__PERMISSION_DENIED:
+		return 8;
 	default:
 		return 1;
 	}

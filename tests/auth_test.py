@@ -1,16 +1,19 @@
 #!/usr/bin/python3
-"""Issue 12's identities, roles and tokens against a real glossd on ipc://
-and loopback tcp:// (TLS is tls_test's): who the caller is on each
+"""Issue 12's identities, roles and tokens against a real glossd on ipc://,
+loopback tcp:// and tls+tcp:// (certificates by openssl: tlscerts.py; the
+TLS faults themselves are tls_test's): who the caller is on each
 (ipc: the OS user; tcp: the declared author while no user exists, a token
 after), the full method x role matrix derived from the permission table
 (daemon/method.c), author spoofing refused, an annotator kept to its own
 annotations, request ids private, revocation and rotation effective on the
 next request, a loop of wrong tokens slowed and logged without a secret,
 bidi and line-separator authors refused, the token file's mode, and
-glossd --init-admin.
+glossd --init-admin.  Over tls+tcp:// the matrix again, and a team's day
+with the CLI as two machines would have it (test_team).
 
 Run by ctest with /usr/bin/python3 and PYTHONPATH=client/python:tests.
 """
+import json
 import os
 import pwd
 import re
@@ -21,6 +24,7 @@ import tempfile
 import time
 
 import glosstest as gt
+import tlscerts
 from glosstest import check
 import gloss_client
 from gloss_client import Client, GlossError
@@ -125,8 +129,8 @@ def add_users(sock):
     return tokens
 
 
-def test_tokens_on(tcp, tokens):
-    with Client(tcp.url, proto=g, token=tokens["curator"]) as c:
+def test_tokens_on(tcp, tokens, **tls):
+    with Client(tcp.url, proto=g, token=tokens["curator"], **tls) as c:
         i = c.call("GetServerInfo")
         check(i.caller.name == "u-curator", "Client(token=): %s" % i.caller)
     r = call(tcp, "GetServerInfo")
@@ -322,21 +326,77 @@ def test_init_admin(tmp):
     gt.stop_glossd(proc)
 
 
+def test_team(tls_url, ca, sock):
+    """A team on two machines, as loopback plays them: the admin (the OS
+    user, on ipc) adds people; each works with the CLI over tls+tcp, their
+    token in GLOSS_TOKEN and glossd's CA in GLOSS_TLS_CA."""
+    tok = {}
+    for name, role in (("ana", "annotator"), ("bob", "annotator"),
+                       ("rui", "reviewer"), ("lea", "reader")):
+        r = gt.gloss("user", "add", name, "--role", role, sock=sock)
+        check(r.returncode == 0, "user add %s: %s" % (name, r.stderr))
+        tok[name] = r.stdout.decode().strip()
+
+    def run(name, *args):
+        env = dict(os.environ, GLOSS_SOCKET=tls_url, GLOSS_TLS_CA=ca,
+                   GLOSS_TOKEN=tok.get(name, ""))
+        return subprocess.run([gt.GLOSS, *args], capture_output=True,
+                              timeout=60, env=env)
+
+    denied = gt.EXIT["PERMISSION_DENIED"]
+    r = run("ana", "tag", "art", "--quote", "ترامب", "--label", "PERSON",
+            "--json")
+    ann = json.loads(r.stdout) if r.returncode == 0 else {}
+    check(ann.get("createdBy") == "ana" and
+          ann["spans"][0]["exact"] == "ترامب",
+          "ana tags over TLS, as ana: %s %s" % (r.stdout, r.stderr))
+    r = run("nobody", "annotations", "art")
+    check(r.returncode == gt.EXIT["UNAUTHENTICATED"] and
+          b"UNAUTHENTICATED" in r.stderr, "no token over TLS: %s" % r.stderr)
+    r = run("ana", "tag", "art", "--quote", "Taipé", "--label", "GPE",
+            "--as", "rui")
+    check(r.returncode == denied and b"PERMISSION_DENIED" in r.stderr,
+          "ana cannot write as rui: %s" % r.stderr)
+    r = run("lea", "tag", "art", "--quote", "Taipé", "--label", "GPE")
+    check(r.returncode == denied and b"annotator" in r.stderr,
+          "a reader cannot tag, and is told the role: %s" % r.stderr)
+    r = run("bob", "rm", ann.get("id", "0"))
+    check(r.returncode == denied and b"ana" in r.stderr,
+          "bob cannot delete ana's annotation: %s" % r.stderr)
+    r = run("rui", "edit", ann.get("id", "0"), "--label", "NORP")
+    check(r.returncode == 0, "rui, a reviewer, edits it: %s" % r.stderr)
+    r = run("lea", "history", ann.get("id", "0"), "--json")
+    revs = [json.loads(x) for x in r.stdout.splitlines()] \
+        if r.returncode == 0 else []
+    check([(x.get("updatedBy"), x.get("entity", {}).get("label"))
+           for x in revs] == [("ana", "PERSON"), ("rui", "NORP")],
+          "lea reads the history: ana, then rui: %s %s" % (revs, r.stderr))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="gloss-auth-")
-    port = free_port()
+    certs = tlscerts.make(tmp)
+    port, tport = free_port(), free_port()
     tcp_url = "tcp://127.0.0.1:%d" % port
-    proc, sock = gt.start_glossd(tmp, listen=(tcp_url,))
-    with Client(sock, proto=g) as ipc, Client(tcp_url, proto=g) as tcp:
+    tls_url = "tls+tcp://127.0.0.1:%d" % tport
+    proc, sock = gt.start_glossd(
+        tmp, listen=(tcp_url, tls_url),
+        args=("--tls-cert", certs["server.crt"], "--tls-key",
+              certs["server.key"]))
+    with Client(sock, proto=g) as ipc, Client(tcp_url, proto=g) as tcp, \
+            Client(tls_url, proto=g, ca=certs["ca.crt"]) as tls:
         test_tokens_off(ipc, tcp)
         test_bad_authors(ipc)
         tokens = add_users(sock)
         test_tokens_on(tcp, tokens)
+        test_tokens_on(tls, tokens, ca=certs["ca.crt"])
         test_matrix(tcp, tokens)
+        test_matrix(tls, tokens)
         test_authors(tcp, ipc, tokens)
         test_request_ids(tcp, ipc, tokens)
         test_token_file(tmp, tcp_url, tokens)
         tokens["reviewer"] = test_revoke_rotate(tcp, sock, tokens)
+        test_team(tls_url, certs["ca.crt"], sock)
         test_brute_force(tcp, ipc, tmp, tokens)
     gt.stop_glossd(proc)
     test_init_admin(tmp)

@@ -27,7 +27,8 @@ SEED_FILES = [(G000, "pt", None), (G001, "en", G000), (G003, "ar", G000),
 # The CLI's exit code for each status code (docs/cli.md); 1 for the rest.
 EXIT = {"INVALID_ARGUMENT": 3, "OUT_OF_RANGE": 3, "NOT_FOUND": 4,
         "ALREADY_EXISTS": 5, "FAILED_PRECONDITION": 5, "ABORTED": 5,
-        "UNAVAILABLE": 6, "DEADLINE_EXCEEDED": 6, "RESOURCE_EXHAUSTED": 7}
+        "UNAVAILABLE": 6, "DEADLINE_EXCEEDED": 6, "RESOURCE_EXHAUSTED": 7,
+        "UNAUTHENTICATED": 8, "PERMISSION_DENIED": 8}
 
 failures = 0
 checks = 0
@@ -75,17 +76,17 @@ def _die_with_parent():
         pass
 
 
-def start_glossd(tmp, name="data", listen=()):
+def start_glossd(tmp, name="data", listen=(), args=()):
     """A glossd on tmp/name, logging to tmp/name.log, answering; returns
     the process and its socket URL.  listen: more URLs (tcp://...) it
-    listens on beside its socket."""
+    listens on beside its socket; args: more options (--tls-cert ...)."""
     log = open(os.path.join(tmp, name + ".log"), "ab")
     data = os.path.join(tmp, name)
     sock = "ipc://" + os.path.join(data, "glossd.sock")
-    args = [GLOSSD, "--data", data]
+    argv = [GLOSSD, "--data", data, *args]
     for url in (sock, *listen) if listen else ():
-        args += ["--listen", url]
-    proc = subprocess.Popen(args, stderr=log, preexec_fn=_die_with_parent)
+        argv += ["--listen", url]
+    proc = subprocess.Popen(argv, stderr=log, preexec_fn=_die_with_parent)
     for _ in range(250):
         if os.path.exists(os.path.join(data, "glossd.sock")) and \
                 gloss("info", sock=sock).returncode == 0:

@@ -90,7 +90,8 @@ def refused_by_client(tmp, what, url, ca):
     at once, with a clear error."""
     r, secs = cli(url, ca=ca)
     err = r.stderr.decode()
-    check(r.returncode != 0 and "UNAUTHENTICATED" in err and
+    check(r.returncode == gt.EXIT["UNAUTHENTICATED"] and
+          "UNAUTHENTICATED" in err and
           "certificate" in err and secs < 3,
           "%s: the CLI refuses it at once (rc %d, %.1f s): %s"
           % (what, r.returncode, secs, err))
