@@ -277,13 +277,22 @@ auth_by_uid(struct call *c)
 	return STATUS_OK;
 }
 
-/* tcp without a token: the declared author while no user exists. */
+/* tcp without a token: the declared author while no user exists, from
+ * loopback only; a peer beyond it (a listener on 0.0.0.0, --insecure or
+ * TLS) gets nothing without a token, users or not. */
 static enum status
 auth_tokens_off(struct call *c)
 {
 	struct store_txn *t;
 	bool any = true;
 
+	if (!c->peer->ipc && !c->peer->loopback)
+		return call_fail(c, REASON(TOKEN_REQUIRED), "token",
+		    "glossd takes requests from %s only with a token: set "
+		    "GLOSS_TOKEN or the token file (~/.config/gloss/token) to "
+		    "the token an admin gave you (on glossd's machine, glossd "
+		    "--init-admin NAME makes the first)",
+		    c->peer->host);
 	if (store_read_begin(c->env->store, &t) == STATUS_OK) {
 		store_user_any(t, &any);
 		store_read_end(t);

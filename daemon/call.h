@@ -29,9 +29,10 @@ struct writer;
  * request itself claims (its author, its token) is not here.
  */
 struct call_peer {
-	bool ipc;     /* a Unix-domain socket (ipc://); else TCP */
-	bool tls;     /* the connection is TLS (tls+tcp://) */
-	bool has_uid; /* ipc: SO_PEERCRED gave the peer's credentials */
+	bool ipc;      /* a Unix-domain socket (ipc://); else TCP */
+	bool tls;      /* the connection is TLS (tls+tcp://) */
+	bool loopback; /* TCP from this machine's loopback address */
+	bool has_uid;  /* ipc: SO_PEERCRED gave the peer's credentials */
 	uid_t uid;
 	pid_t pid;
 	/* For log lines: "1.2.3.4:5678", "[::1]:5678", "ipc, pid 42". */

@@ -161,21 +161,29 @@ server_tcp_bind(const struct addrinfo *ai)
 	return fd;
 }
 
+bool
+server_addr_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in *v4 = (const void *)sa;
+	const struct sockaddr_in6 *v6 = (const void *)sa;
+	const uint8_t *b = v6->sin6_addr.s6_addr;
+
+	if (sa->sa_family == AF_INET)
+		return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family != AF_INET6)
+		return false;
+	/* ::ffff:127.x.x.x, an IPv4 peer on a dual-stack socket */
+	return IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr) ||
+	       (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr) && b[12] == 127);
+}
+
 /* Whether every address of ai is this machine's loopback. */
 static bool
 server_tcp_loopback(const struct addrinfo *ai)
 {
-	for (const struct addrinfo *a = ai; a != NULL; a = a->ai_next) {
-		const struct sockaddr_in *v4 = (const void *)a->ai_addr;
-		const struct sockaddr_in6 *v6 = (const void *)a->ai_addr;
-		if (a->ai_family == AF_INET &&
-		    (ntohl(v4->sin_addr.s_addr) >> 24) == 127)
-			continue;
-		if (a->ai_family == AF_INET6 &&
-		    IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr))
-			continue;
-		return false;
-	}
+	for (const struct addrinfo *a = ai; a != NULL; a = a->ai_next)
+		if (!server_addr_loopback(a->ai_addr))
+			return false;
 	return true;
 }
 

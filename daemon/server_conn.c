@@ -277,6 +277,7 @@ server_conn_name(struct server_conn *c)
 		snprintf(p->addr, sizeof(p->addr), "%s:%u", addr, port);
 	}
 	snprintf(p->host, sizeof(p->host), "%s", addr);
+	p->loopback = server_addr_loopback((struct sockaddr *)&sa);
 }
 
 static void

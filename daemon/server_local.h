@@ -19,6 +19,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "call.h"
@@ -162,6 +163,9 @@ struct server {
 	bool waker_started;
 };
 
+/* server.c: whether sa (AF_INET or AF_INET6) is this machine's loopback:
+ * 127/8, ::1, or ::ffff:127/104. */
+bool server_addr_loopback(const struct sockaddr *sa);
 /* server.c: a condition variable on CLOCK_MONOTONIC (call_mono_ms()). */
 void server_cond_init(pthread_cond_t *cv);
 /* server.c: closes the listening sockets and removes ipc socket files. */

@@ -373,6 +373,44 @@ def test_team(tls_url, ca, sock):
           "lea reads the history: ana, then rui: %s %s" % (revs, r.stderr))
 
 
+def own_address():
+    """This machine's address beyond loopback, or None (no route)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.255", 9))  # TEST-NET-1: sends nothing
+            addr = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if addr.startswith("127.") else addr
+
+
+def test_beyond_loopback(tmp):
+    """With no user yet, tokens-off trust is loopback's only: a glossd
+    listening on every address (--insecure) answers a peer from this
+    machine's own non-loopback address UNAUTHENTICATED, and loopback as
+    before."""
+    addr = own_address()
+    if addr is None:
+        print("test_beyond_loopback: skipped (no address beyond loopback)")
+        return
+    port = free_port()
+    proc, sock = gt.start_glossd(
+        tmp, "wide", listen=("tcp://0.0.0.0:%d" % port,),
+        args=("--insecure",))
+    with Client("tcp://%s:%d" % (addr, port), proto=g) as far, \
+            Client("tcp://127.0.0.1:%d" % port, proto=g) as near:
+        r = call(far, "GetServerInfo", author="mallory")
+        check(err(r, "UNAUTHENTICATED", "TOKEN_REQUIRED") and
+              addr in r.message and "--init-admin" in r.message,
+              "a peer at %s without a token: %s" % (addr, r))
+        r = call(far, "DeleteArticle", id="art", author="mallory")
+        check(err(r, "UNAUTHENTICATED"), "and cannot write: %s" % r)
+        r = call(near, "GetServerInfo", author="zoe")
+        check(ok(r) and r.caller.name == "zoe",
+              "loopback keeps tokens-off trust: %s" % r)
+    gt.stop_glossd(proc)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="gloss-auth-")
     certs = tlscerts.make(tmp)
@@ -400,6 +438,7 @@ def main():
         test_brute_force(tcp, ipc, tmp, tokens)
     gt.stop_glossd(proc)
     test_init_admin(tmp)
+    test_beyond_loopback(tmp)
     gt.finish(tmp)
 
 
