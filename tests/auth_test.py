@@ -377,7 +377,7 @@ def own_address():
     """This machine's address beyond loopback, or None (no route)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         try:
-            s.connect(("192.0.2.255", 9))  # TEST-NET-1: sends nothing
+            s.connect(("198.51.100.1", 9))  # TEST-NET-2; UDP sends nothing
             addr = s.getsockname()[0]
         except OSError:
             return None
