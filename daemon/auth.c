@@ -1,7 +1,10 @@
 /*
  * auth: the caller of each request and what it may do (auth.h).  The
- * table of failed tokens per peer host lives here too: it is what makes a
- * guessing loop slow, and only this module sees a token.
+ * table of failed tokens lives here too: it is what makes a guessing loop
+ * slow, and only this module sees a token.  It counts failures per peer
+ * host and token id (tokens whose id is no user's share one count per
+ * host), so a loop of guesses slows the guesser down, not the colleagues
+ * who share its address with tokens of their own.
  */
 #include <pthread.h>
 #include <pwd.h>
@@ -14,13 +17,13 @@
 #include "log.h"
 #include "store.h"
 
-#define AUTH_HOSTS     64 /* hosts remembered; the least recent goes first */
+#define AUTH_HOSTS     256 /* host/id pairs remembered; least recent first */
 #define AUTH_FORGET_MS (10 * 60 * 1000)
 
 #define ROLE(r) GLOSS__V1__ROLE__ROLE_##r
 
 struct auth_host {
-	char host[48];
+	char host[48 + 1 + AUTH_ID_CHARS + 1]; /* "HOST ID", "HOST ?" */
 	unsigned failures;
 	int64_t last_ms, until_ms; /* call_mono_ms(); until: refused before */
 };
@@ -162,34 +165,40 @@ auth_role_parse(const char *name)
 	return ROLE(UNSPECIFIED);
 }
 
-/* The user of a well-formed token whose secret matches; why not if not. */
-static const char *
-auth_token_user(struct call *c, const char *id, const char *secret,
-    Gloss__V1__UserRecord **u)
+/* The user whose token has id; false if none (or the store failed). */
+static bool
+auth_token_find(struct call *c, const char *id, Gloss__V1__UserRecord **u)
 {
 	struct store_txn *t;
-	uint8_t h[32];
 	enum status s;
 
-	if ((s = store_read_begin(c->env->store, &t)) != STATUS_OK)
-		return "the store could not be read";
+	if (store_read_begin(c->env->store, &t) != STATUS_OK)
+		return false;
 	s = store_user_by_token(t, id, &c->allocator, u);
 	store_read_end(t);
-	if (s != STATUS_OK)
-		return "unknown token id";
+	return s == STATUS_OK;
+}
+
+/* Why u's token is not taken with this secret, or NULL if it is. */
+static const char *
+auth_token_check(const Gloss__V1__UserRecord *u, const char *secret)
+{
+	uint8_t h[32];
+
 	hash_sha256(secret, AUTH_SECRET_CHARS, h);
-	if ((*u)->secret_sha256.len != sizeof(h) ||
-	    !auth_equal((*u)->secret_sha256.data, h, sizeof(h)))
+	if (u->secret_sha256.len != sizeof(h) ||
+	    !auth_equal(u->secret_sha256.data, h, sizeof(h)))
 		return "wrong secret";
-	if ((*u)->user->revoked_time_ms != 0)
+	if (u->user->revoked_time_ms != 0)
 		return "revoked";
 	return NULL;
 }
 
 static enum status
-auth_refuse_token(struct call *c, const char *id, const char *why)
+auth_refuse_token(struct call *c, const char *key, const char *id,
+    const char *why)
 {
-	unsigned n = auth_note(c->peer->host, false);
+	unsigned n = auth_note(key, false);
 
 	/* Never the secret: only the id, which names the token in a log. */
 	log_warn("%s: token %s%s refused (%s; %u failed from %s)",
@@ -205,22 +214,29 @@ static enum status
 auth_by_token(struct call *c)
 {
 	char id[AUTH_ID_CHARS + 1] = "";
+	char key[sizeof(auth_hosts[0].host)];
 	const char *secret, *why = "not of the form gls_<id>_<secret>";
 	Gloss__V1__UserRecord *u = NULL;
-	int64_t wait = auth_wait_s(c->peer->host);
+	bool known;
+	int64_t wait;
 
-	if (wait > 0) {
+	known = auth_token_split(c->req->token, id, &secret) &&
+	        auth_token_find(c, id, &u);
+	snprintf(key, sizeof(key), "%s %s", c->peer->host, known ? id : "?");
+	if ((wait = auth_wait_s(key)) > 0) {
 		call_fail(c, REASON(AUTH_RATE_LIMITED), NULL,
 		    "too many wrong tokens came from %s; retry in %lld s",
 		    c->peer->host, (long long)wait);
 		call_meta(c, "retry_after_s", "%lld", (long long)wait);
 		return STATUS_RESOURCE_EXHAUSTED;
 	}
-	if (auth_token_split(c->req->token, id, &secret))
-		why = auth_token_user(c, id, secret, &u);
+	if (known)
+		why = auth_token_check(u, secret);
+	else if (id[0] != '\0')
+		why = "unknown token id";
 	if (why != NULL)
-		return auth_refuse_token(c, id, why);
-	auth_note(c->peer->host, true);
+		return auth_refuse_token(c, key, id, why);
+	auth_note(key, true);
 	c->caller.name = u->user->name;
 	c->caller.role = u->user->role;
 	c->caller.how = "token";
@@ -334,6 +350,13 @@ auth_permit(struct call *c, const struct method *m)
 {
 	const char *who = c->caller.name;
 
+	if ((m->flags & METHOD_PROVEN) && strcmp(c->caller.how, "none") == 0)
+		return call_fail(c, REASON(ROLE_INSUFFICIENT), NULL,
+		    "%s needs a proven admin: run it on glossd's machine over "
+		    "its local socket as glossd's OS user, or with an admin's "
+		    "token (glossd --init-admin NAME makes the first); a TCP "
+		    "peer without a token is nobody in particular",
+		    m->name);
 	if (c->caller.role < m->role)
 		return call_fail(c, REASON(ROLE_INSUFFICIENT), NULL,
 		    "%s needs the %s role; %s's role is %s. An admin can give "

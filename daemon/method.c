@@ -12,8 +12,9 @@ static const struct method methods[] = {
 	/* Anyone authenticated: it also says who the caller is. */
 	[M(GET_SERVER_INFO)] = { "GetServerInfo", info_get_server_info, 0,
 	    R(READER) },
+	/* Importing texts is a curator's work; deleting one is an admin's. */
 	[M(CREATE_ARTICLE)] = { "CreateArticle", article_create, METHOD_WRITE,
-	    R(ADMIN) },
+	    R(CURATOR) },
 	[M(GET_ARTICLE)] = { "GetArticle", article_get, 0, R(READER) },
 	[M(LIST_ARTICLES)] = { "ListArticles", article_list, 0, R(READER) },
 	[M(DELETE_ARTICLE)] = { "DeleteArticle", article_delete, METHOD_WRITE,
@@ -35,18 +36,19 @@ static const struct method methods[] = {
 	[M(SEARCH_TEXT)] = { "SearchText", search_text, 0, R(READER) },
 	[M(LIST_CHANGES)] = { "ListChanges", feed_list_changes, 0, R(READER) },
 	[M(EXPORT)] = { "Export", export_export, 0, R(READER) },
+	/* A restore writes history in anyone's name (authors, times). */
 	[M(IMPORT_RECORDS)] = { "ImportRecords", export_import_records,
-	    METHOD_WRITE | METHOD_DURING_IMPORT, R(CURATOR) },
+	    METHOD_WRITE | METHOD_DURING_IMPORT, R(ADMIN) },
 	[M(GET_STATS)] = { "GetStats", stats_get, 0, R(READER) },
 	[M(GET_TRANSLATION_GROUP)] = { "GetTranslationGroup", group_get, 0,
 	    R(READER) },
 	[M(CREATE_USER)] = { "CreateUser", user_create,
-	    METHOD_WRITE | METHOD_SECRET, R(ADMIN) },
-	[M(LIST_USERS)] = { "ListUsers", user_list, 0, R(ADMIN) },
-	[M(REVOKE_USER)] = { "RevokeUser", user_revoke, METHOD_WRITE,
-	    R(ADMIN) },
+	    METHOD_WRITE | METHOD_SECRET | METHOD_PROVEN, R(ADMIN) },
+	[M(LIST_USERS)] = { "ListUsers", user_list, METHOD_PROVEN, R(ADMIN) },
+	[M(REVOKE_USER)] = { "RevokeUser", user_revoke,
+	    METHOD_WRITE | METHOD_PROVEN, R(ADMIN) },
 	[M(ROTATE_USER_TOKEN)] = { "RotateUserToken", user_rotate_token,
-	    METHOD_WRITE | METHOD_SECRET, R(ADMIN) },
+	    METHOD_WRITE | METHOD_SECRET | METHOD_PROVEN, R(ADMIN) },
 };
 
 const struct method *

@@ -18,6 +18,10 @@ enum method_flags {
 	/* Its reply holds a secret (a new token): it is not remembered under
 	 * its request_id, so no copy of the secret is ever stored. */
 	METHOD_SECRET = 1 << 2,
+	/* Needs a proven caller (a token, or the OS user on ipc), whatever
+	 * the role: "tokens off" trust (tcp from loopback while no user
+	 * exists) must not let a local process mint the first admin. */
+	METHOD_PROVEN = 1 << 3,
 };
 
 struct method {

@@ -309,9 +309,42 @@ server_conn_hello(uint64_t id)
 	return o;
 }
 
+/* Why a new TCP connection from c's host may not take a place (in why),
+ * or NULL if it may. */
+static const char *
+server_conn_unwelcome(const struct server *sv, const struct server_conn *c,
+    char *why, size_t n)
+{
+	size_t max = sv->env->max_connections, same = 0;
+	size_t per_host = max / SERVER_HOST_SHARE;
+	size_t reserve = max / SERVER_IPC_SHARE;
+
+	if (c->tp != SP_TCP)
+		return NULL;
+	for (size_t i = 0; i < max; i++)
+		if (sv->conns[i] != NULL && sv->conns[i]->tp == SP_TCP &&
+		    strcmp(sv->conns[i]->peer.host, c->peer.host) == 0)
+			same++;
+	if (same >= (per_host > 0 ? per_host : 1)) {
+		snprintf(why, n,
+		    "%s holds %zu connections, the most one host may "
+		    "(--max-connections / %d)",
+		    c->peer.host, same, SERVER_HOST_SHARE);
+		return why;
+	}
+	if (sv->n_conns + reserve >= max) {
+		snprintf(why, n,
+		    "the last %zu places are kept for the local socket",
+		    reserve);
+		return why;
+	}
+	return NULL;
+}
+
 static void
 server_conn_add(struct server *sv, int fd, enum sp_transport tp, bool tls)
 {
+	char why[160];
 	struct server_conn *c = calloc(1, sizeof(*c));
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
 	struct server_out *hello = NULL;
@@ -336,6 +369,12 @@ server_conn_add(struct server *sv, int fd, enum sp_transport tp, bool tls)
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	}
 	server_conn_name(c);
+	if (server_conn_unwelcome(sv, c, why, sizeof(why)) != NULL) {
+		atomic_fetch_add(&sv->conn_gen[slot], 1);
+		free(c);
+		server_conn_refuse(sv, fd, why);
+		return;
+	}
 	ev.data.u64 = c->id;
 	if ((tls && !server_tls_begin(sv, c)) ||
 	    (hello = server_conn_hello(c->id)) == NULL ||

@@ -41,6 +41,12 @@
 /* At the connection cap, a new connection takes the place of one that has
  * had nothing in glossd this long (idle, or trickling one request in). */
 #define SERVER_EVICT_MS 10000
+/* One TCP host holds at most 1/SERVER_HOST_SHARE of the places, and TCP
+ * leaves the last 1/SERVER_IPC_SHARE to the local socket: no peer on the
+ * network shuts out the others, and none shuts out the machine's own
+ * users (the admin on ipc). */
+#define SERVER_HOST_SHARE 8
+#define SERVER_IPC_SHARE  16
 /* How often the I/O thread looks at its timers. */
 #define SERVER_TICK_MS 250
 /* A request over the limit is read, dropped and answered

@@ -87,6 +87,15 @@ def test_tokens_off(ipc, tcp):
           t.caller.authenticated_by == "none" and
           t.caller.role == role_of("admin"),
           "tcp without users: the declared author, admin: %s" % t)
+    # Tokens-off trust does not reach the users: a local process over
+    # tcp cannot mint the first admin (and so take glossd over).
+    for m, body in (("CreateUser", {"name": "evil", "role": "ROLE_ADMIN"}),
+                    ("ListUsers", {}), ("RotateUserToken", {"name": ME})):
+        r = call(tcp, m, author="evil", **body)
+        check(err(r, "PERMISSION_DENIED") and "proven admin" in r.message,
+              "%s over tcp without a token: %s" % (m, r))
+    r = call(ipc, "ListUsers")
+    check(ok(r) and len(r.users) == 0, "no user was made: %s" % r)
     a = call(ipc, "CreateArticle", article={"id": "art", "language": "pt",
                                             "text": TEXT})
     check(ok(a) and a.article.created_by == ME,
@@ -282,7 +291,9 @@ def test_token_file(tmp, tcp_url, tokens):
 def test_brute_force(tcp, ipc, tmp, tokens):
     """Wrong tokens from one host: the first few UNAUTHENTICATED, then
     refused with a wait; logged by id, never the secret; everyone else
-    (ipc) still served."""
+    (ipc, and colleagues on the same host with tokens of their own) still
+    served.  Guesses at one user's token id are counted on their own: that
+    token waits, the others do not."""
     secret = "0123456789abcdef" * 2 + "01234567"
     codes = []
     for i in range(12):
@@ -292,9 +303,24 @@ def test_brute_force(tcp, ipc, tmp, tokens):
     check(codes[:5] == ["TOKEN_INVALID"] * 5 and
           codes[-1] == "AUTH_RATE_LIMITED",
           "wrong tokens slowed: %s" % codes)
-    r = call(tcp, "GetServerInfo", token=tokens["admin"])
+    r = call(tcp, "GetServerInfo", token=wrong)
     check(err(r, "RESOURCE_EXHAUSTED", "AUTH_RATE_LIMITED") and
-          "retry in" in r.message, "the host waits: %s" % r)
+          "retry in" in r.message, "the host's guesses wait: %s" % r)
+    r = call(tcp, "GetServerInfo", token=tokens["admin"])
+    check(ok(r) and r.caller.name == "u-admin",
+          "a colleague's own token from that host is served: %s" % r)
+    reader = tokens["reader"]
+    aimed = reader[:-4] + ("0000" if not reader.endswith("0000") else "1111")
+    codes = [getattr(call(tcp, "GetServerInfo", token=aimed), "reason",
+                     "OK") for _ in range(7)]
+    check(codes[:5] == ["TOKEN_INVALID"] * 5 and
+          codes[-1] == "AUTH_RATE_LIMITED",
+          "guesses at u-reader's id slowed: %s" % codes)
+    r = call(tcp, "GetServerInfo", token=reader)
+    check(err(r, "RESOURCE_EXHAUSTED", "AUTH_RATE_LIMITED"),
+          "that id waits, even with its right secret: %s" % r)
+    r = call(tcp, "GetServerInfo", token=tokens["curator"])
+    check(ok(r), "another id from the host does not: %s" % r)
     i = call(ipc, "GetServerInfo")
     check(ok(i), "ipc still served during it")
     log = open(os.path.join(tmp, "data.log")).read()

@@ -2,7 +2,9 @@
  * Integration tests of glossd's connection cap, each from a fault of issue
  * 10: the cap holds and counts, connections left idle or trickled into
  * cannot shut others out, and running out of descriptors does not make
- * glossd spin.  A real glossd; the peers speak SP by hand (peer.h).
+ * glossd spin; and from issue 12, no host on the network can take every
+ * place (each holds an eighth at most, the local socket keeps the last
+ * sixteenth).  A real glossd; the peers speak SP by hand (peer.h).
  */
 #define _GNU_SOURCE /* prlimit */
 #include <setjmp.h>
@@ -12,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +142,64 @@ test_out_of_descriptors_does_not_spin(void **state)
 	assert_true(lines >= 1 && lines <= 2);
 }
 
+/* A TCP connection to 127.0.0.1:port from source address 127.0.0.<host>
+ * (all of 127/8 is this machine's loopback on Linux): distinct hosts. */
+static int
+tcp_from(int host, int port)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	src.sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)host);
+	dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	dst.sin_port = htons((uint16_t)port);
+	assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	return fd;
+}
+
+/*
+ * --max-connections 32: one host holds 4 places at most (its fifth
+ * connection is closed at once), and when 30 are taken by 8 hosts, TCP
+ * gets no more while the local socket still does.  A flood of connections
+ * from the network used to lock everyone out, the admin on ipc included.
+ */
+static void
+test_no_host_takes_every_place(void **state)
+{
+	struct harness *h = *state;
+	char ipc[300], tcp[64];
+	const char *const args[] = { "--listen", ipc, "--listen", tcp,
+		"--max-connections", "32", NULL };
+	int port = peer_free_port(), fd[32], n = 0, extra;
+	struct rpc_client *c;
+	Gloss__V1__Reply *r;
+
+	snprintf(ipc, sizeof(ipc), "%s", h->url);
+	snprintf(tcp, sizeof(tcp), "tcp://127.0.0.1:%d", port);
+	assert_true(harness_start(h, args));
+	for (int i = 0; i < 4; i++)
+		fd[n++] = tcp_from(1, port);
+	extra = tcp_from(1, port);
+	assert_true(peer_closed_within(extra, 2000));
+	close(extra);
+	for (int host = 2; n < 30; host++)
+		for (int i = 0; i < 4 && n < 30; i++)
+			fd[n++] = tcp_from(host, port);
+	peer_sleep_ms(300); /* glossd has taken all 30 */
+	extra = tcp_from(9, port);
+	assert_true(peer_closed_within(extra, 2000));
+	close(extra);
+	c = harness_client(h);
+	assert_int_equal(peer_info(c, &r)->connections, 31);
+	assert_true(r->get_server_info->connections_refused >= 2);
+	rpc_reply_free(r);
+	rpc_close(c);
+	for (int i = 0; i < n; i++)
+		close(fd[i]);
+}
+
 int
 main(void)
 {
@@ -150,6 +212,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_out_of_descriptors_does_not_spin, harness_setup,
 		    harness_teardown),
+		cmocka_unit_test_setup_teardown(test_no_host_takes_every_place,
+		    harness_setup, harness_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
