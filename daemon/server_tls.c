@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -124,6 +125,23 @@ server_tls_failed(int rc, const char *what, const char *path, char *why,
 	return true;
 }
 
+/* Whether the private key at path is kept from other users (as ssh and the
+ * CLI's token file are): group or others able to read it is refused. */
+static bool
+server_tls_private(const char *path, char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || (st.st_mode & 077) == 0)
+		return true; /* unreadable: server_tls_readable() says so */
+	snprintf(why, whylen,
+	    "--tls-key %s can be read by %s (mode %03o): a private key must "
+	    "be its owner's alone; chmod 600 %s",
+	    path, (st.st_mode & 007) ? "anyone" : "its group",
+	    (unsigned)(st.st_mode & 0777), path);
+	return false;
+}
+
 /* Reads the certificate, the key (and that they match), the client CA. */
 static bool
 server_tls_files(struct server_tls *t, const struct call_env *env, char *why,
@@ -131,6 +149,7 @@ server_tls_files(struct server_tls *t, const struct call_env *env, char *why,
 {
 	if (!server_tls_readable("--tls-cert", env->tls_cert, why, whylen) ||
 	    !server_tls_readable("--tls-key", env->tls_key, why, whylen) ||
+	    !server_tls_private(env->tls_key, why, whylen) ||
 	    server_tls_failed(mbedtls_x509_crt_parse_file(&t->cert,
 	                          env->tls_cert),
 	        "--tls-cert: not a PEM certificate:", env->tls_cert, why,

@@ -1,8 +1,10 @@
 /* valid: field rules shared by the create methods and ImportRecords. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <unicode/uspoof.h>
 #include <utf8proc.h>
 
 #include "valid.h"
@@ -47,18 +49,60 @@ valid_language(const char *tag)
 
 /* A code point that can make a name display as another, or break a line
  * of a log or a listing: controls (Cc), line and paragraph separators
- * (Zl, Zp: U+2028/9) and the bidirectional controls. */
+ * (Zl, Zp: U+2028/9), format characters (Cf: the bidirectional controls,
+ * U+200B and the other invisibles; but ZWNJ and ZWJ, which Persian, Indic
+ * and emoji names need), spaces other than U+0020 (NBSP and co. look like
+ * it), surrogates, private use and unassigned code points. */
 static bool
 valid_name_char(utf8proc_int32_t cp)
 {
 	utf8proc_category_t k = utf8proc_category(cp);
 
-	if (k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_ZL ||
-	    k == UTF8PROC_CATEGORY_ZP)
-		return false;
-	return !(cp == 0x200e || cp == 0x200f || cp == 0x061c ||
-	         (cp >= 0x202a && cp <= 0x202e) ||
-	         (cp >= 0x2066 && cp <= 0x2069));
+	if (k == UTF8PROC_CATEGORY_CF)
+		return cp == 0x200c || cp == 0x200d;
+	if (k == UTF8PROC_CATEGORY_ZS)
+		return cp == 0x20;
+	return !(k == UTF8PROC_CATEGORY_CC || k == UTF8PROC_CATEGORY_ZL ||
+	         k == UTF8PROC_CATEGORY_ZP || k == UTF8PROC_CATEGORY_CS ||
+	         k == UTF8PROC_CATEGORY_CO || k == UTF8PROC_CATEGORY_CN);
+}
+
+static USpoofChecker *valid_spoof;
+static pthread_once_t valid_spoof_once = PTHREAD_ONCE_INIT;
+
+/* One checker for every thread: ICU's check functions are thread safe
+ * once it is configured (uspoof.h). */
+static void
+valid_spoof_init(void)
+{
+	UErrorCode e = U_ZERO_ERROR;
+	USpoofChecker *sc = uspoof_open(&e);
+
+	uspoof_setChecks(sc, USPOOF_RESTRICTION_LEVEL | USPOOF_MIXED_NUMBERS,
+	    &e);
+	uspoof_setRestrictionLevel(sc, USPOOF_MODERATELY_RESTRICTIVE);
+	if (U_FAILURE(e)) {
+		uspoof_close(sc);
+		sc = NULL;
+	}
+	valid_spoof = sc;
+}
+
+/* Whether a name mixes scripts as a spoofed one does (a Cyrillic "а" in
+ * a Latin name, digits of two systems): UTS #39's "moderately
+ * restrictive" level, through ICU.  Latin with one other script (Arabic,
+ * Han, ...) passes; Latin with Cyrillic or Greek does not. */
+static bool
+valid_name_mixed(const char *s, size_t n)
+{
+	UErrorCode e = U_ZERO_ERROR;
+	int32_t r;
+
+	pthread_once(&valid_spoof_once, valid_spoof_init);
+	if (valid_spoof == NULL)
+		return true; /* no checker: refuse rather than guess */
+	r = uspoof_checkUTF8(valid_spoof, s, (int32_t)n, NULL, &e);
+	return U_FAILURE(e) || r != 0;
 }
 
 bool
@@ -68,13 +112,18 @@ valid_author(const char *author)
 	utf8proc_ssize_t n = (utf8proc_ssize_t)strlen(author), k;
 	utf8proc_int32_t cp;
 
-	if (n == 0 || n > VALID_AUTHOR_MAX)
+	bool ascii = true;
+
+	if (n == 0 || n > VALID_AUTHOR_MAX || author[0] == ' ' ||
+	    author[n - 1] == ' ' || strstr(author, "  ") != NULL)
 		return false;
-	for (; n > 0; p += k, n -= k)
+	for (; n > 0; p += k, n -= k) {
 		if ((k = utf8proc_iterate(p, n, &cp)) <= 0 ||
 		    !valid_name_char(cp))
 			return false;
-	return true;
+		ascii = ascii && cp < 0x80;
+	}
+	return ascii || !valid_name_mixed(author, strlen(author));
 }
 
 bool

@@ -32,7 +32,11 @@ bool valid_id(const char *id);
  * or digits ("pt", "pt-BR", "zh-Hant-TW", "ar-001"); at most 64 bytes. */
 bool valid_language(const char *tag);
 
-/* 1-64 bytes without control characters. */
+/* An author or user name: 1-64 bytes of UTF-8 that cannot display as
+ * another name or forge a line: no controls, format characters (but ZWNJ,
+ * ZWJ), spaces other than single U+0020 inside, separators, private use or
+ * unassigned code points; no mix of scripts that UTS #39's "moderately
+ * restrictive" level refuses (ICU uspoof). */
 bool valid_author(const char *author);
 
 /* 0-36 printable ASCII characters. */

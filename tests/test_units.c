@@ -295,11 +295,16 @@ static void
 test_authors_are_clean(void **state)
 {
 	static const char *const good[] = { "ana", "Zoë", "ترامب",
-		"می\u200cخواهم", "李雷", "o'brien", "a b" };
+		"می\u200cخواهم", "李雷", "o'brien", "a b", "ana_محمد",
+		"Дмитрий", "ana2", "👩\u200d💻" };
 	static const char *const bad[] = { "", "ana\u202e", "\u202dx",
 		"a\u202ab", "\u200eana", "ana\u200f", "a\u061cb",
 		"\u2066x\u2069", "x\u2067", "x\u2068", "line\u2028break",
 		"para\u2029", "tab\tx", "del\x7f", "c1\xc2\x85", "\xff\xfe",
+		/* lookalikes the attack found: an invisible, edge spaces,
+		 * a Cyrillic letter in a Latin name, NBSP, two spaces */
+		"u_\u200breader", "u_reader ", " ana", "u_re\u0430der",
+		"ana\u00a0b", "a  b", "a\u2060b", "\ue000",
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaa" };
 

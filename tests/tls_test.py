@@ -4,6 +4,7 @@ the Python client (ssl) as its clients; and the listener policy and file
 modes.  Each part says the fault it holds glossd to.
 """
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -303,6 +304,14 @@ def test_policy(tmp, certs):
         code, err = refused_start(tmp, "p3", "--listen", tls, *args)
         check(code != 0 and says in err, "tls+tcp:// with %s is refused "
               "saying %r: %s" % (args, says, err))
+    # A private key others can read (the attack's 0644) is refused.
+    shared = os.path.join(tmp, "shared.key")
+    shutil.copyfile(certs["server.key"], shared)
+    os.chmod(shared, 0o644)
+    code, err = refused_start(tmp, "p4", "--listen", tls, "--tls-cert",
+                              certs["server.crt"], "--tls-key", shared)
+    check(code != 0 and "chmod 600" in err and "anyone" in err,
+          "a world-readable --tls-key is refused: %s" % err)
 
 
 def test_modes(tmp):
