@@ -55,7 +55,11 @@ changes_print(const struct cli *cli, const Gloss__V1__Change *ch)
 	    ch->article_id);
 	if (ch->annotation_id != 0)
 		printf(" annotation %" PRIu64, ch->annotation_id);
-	printf(" rev %" PRIu64 "\n", ch->revision);
+	printf(" rev %" PRIu64, ch->revision);
+	/* An admin's write in another's name says so where it is read. */
+	if (ch->acting_admin[0] != '\0')
+		printf(" (written by admin %s)", ch->acting_admin);
+	putchar('\n');
 }
 
 int

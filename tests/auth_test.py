@@ -206,6 +206,12 @@ def test_authors(tcp, ipc, tokens):
     check(last and last[0].author == "bob" and
           last[0].acting_admin == "u-admin",
           "the change records the admin who acted: %s" % last)
+    r = gt.gloss("changes", "--since", str(last[0].seq - 1) if last else "0",
+                 "--limit", "1", sock=ipc.url)
+    check(r.returncode == 0 and b"\tbob\t" in r.stdout and
+          b"(written by admin u-admin)" in r.stdout,
+          "gloss changes says the admin wrote it: %s %s"
+          % (r.stdout, r.stderr))
     # An annotator changes only its own annotations; a reviewer anyone's.
     mine = a.annotation
     theirs = b.annotation
