@@ -39,6 +39,7 @@ enum {
 	RPC_INTERNAL = 13,
 	RPC_UNAVAILABLE = 14,
 	RPC_INVALID_ARGUMENT = 3,
+	RPC_PERMISSION_DENIED = 7,
 	RPC_UNAUTHENTICATED = 16,
 };
 
@@ -224,6 +225,10 @@ rpc_dial_why(const struct rpc_client *c, int rv, char *why, size_t whylen)
 	    nng_strerror(rv),
 	    rv == NNG_ECONNREFUSED || rv == NNG_ENOENT
 	        ? " (is glossd running? `make run` starts it)"
+	    : rv == NNG_EPERM
+	        ? " (the socket's mode keeps you out: glossd's operator can "
+	          "start it with --socket-mode 0660 and add you to the "
+	          "socket's group, or give you a token for a tcp listener)"
 	    : tls != NULL ? tls
 	    : rv == NNG_ECLOSED || rv == NNG_ECONNSHUT || rv == NNG_ECONNRESET
 	        ? " (glossd closed every connection as it opened: it is "
@@ -262,7 +267,8 @@ rpc_open(const char *url, struct rpc_client **out, char *why, size_t whylen)
 		           ? RPC_INVALID_ARGUMENT
 		       : rv == NNG_EPEERAUTH || rv == NNG_ECRYPTO
 		           ? RPC_UNAUTHENTICATED
-		           : RPC_UNAVAILABLE;
+		       : rv == NNG_EPERM ? RPC_PERMISSION_DENIED
+		                         : RPC_UNAVAILABLE;
 	}
 	*out = c;
 	return RPC_OK;

@@ -327,6 +327,21 @@ def test_modes(tmp):
         if os.path.isfile(p):
             check(mode(p) & 0o077 == 0, "%s is not for others: %o"
                   % (f, mode(p)))
+    if os.geteuid() == 0 and shutil.which("setpriv"):
+        # Another OS user, kept out by the 0600 socket: told why and what
+        # to ask for, PERMISSION_DENIED (exit 8), not "retry later".
+        os.chmod(tmp, 0o755)
+        os.chmod(data, 0o755)
+        r = subprocess.run(["setpriv", "--reuid", "65534", "--regid",
+                            "65534", "--clear-groups", gt.GLOSS, "info",
+                            "--socket", sock], capture_output=True,
+                           timeout=30)
+        check(r.returncode == gt.EXIT["PERMISSION_DENIED"] and
+              b"--socket-mode 0660" in r.stderr,
+              "another OS user at a 0600 socket: %s" % r.stderr)
+        os.chmod(data, 0o700)
+    else:
+        print("test_modes: another OS user not tried (not root)")
     gt.stop_glossd(proc)
     proc, sock = glossd(tmp, "group", "--socket-mode", "0660")
     check(mode(sock[6:]) == 0o660, "--socket-mode 0660: %o"
