@@ -337,6 +337,36 @@ main_init_admin(struct store *st, const char *name)
 	exit(0);
 }
 
+/* Signals are waited for by main_wait(), not handled: every thread
+ * blocks them; a peer's hang-up is an error, not SIGPIPE. */
+static void
+main_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Opens the store in o's data folder, with the default label sets. */
+static void
+main_store(const struct main_options *o, struct call_env *env)
+{
+	struct store_options so = { 0 };
+	char why[1024];
+
+	so.dir = o->data_dir;
+	so.map_size = o->map_mib << 20;
+	if (store_open(&so, &env->store, why, sizeof(why)) != STATUS_OK)
+		fatal("%s", why);
+	if (label_install_defaults(env->store) != STATUS_OK) {
+		store_close(env->store);
+		fatal("cannot install the default label sets in %s",
+		    o->data_dir);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -345,7 +375,6 @@ main(int argc, char **argv)
 		.max_connections = 512,
 		.max_article_kib = 512,
 		.map_mib = 1024 };
-	struct store_options so = { 0 };
 	static struct call_env env;
 	static char ipc[4096];
 	struct server *sv;
@@ -360,21 +389,8 @@ main(int argc, char **argv)
 	 * (glibc's sliding threshold would keep them in the heap after a
 	 * burst). */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	so.dir = o.data_dir;
-	so.map_size = o.map_mib << 20;
-	if (store_open(&so, &env.store, why, sizeof(why)) != STATUS_OK)
-		fatal("%s", why);
-	if (label_install_defaults(env.store) != STATUS_OK) {
-		store_close(env.store);
-		fatal("cannot install the default label sets in %s",
-		    o.data_dir);
-	}
+	main_signals(&set);
+	main_store(&o, &env);
 	main_init_admin(env.store, o.init_admin);
 	main_env(&env, &o, ipc);
 	store_secret(env.store, env.page_secret);
