@@ -109,9 +109,10 @@ enum {
 	"  --prefix TEXT      text right before that --quote (to tell\n"       \
 	"                     occurrences apart)\n"                            \
 	"  --suffix TEXT      text right after it\n"                           \
-	"  --loose            match every --quote loosely: also across case,\n" \
+	"  --loose            match every --quote loosely: also across "       \
+	"case,\n"                                                              \
 	"                     accents, Arabic diacritics and hamza forms,\n"   \
-	"                     apostrophe, quote and dash shapes, spacing\n"   \
+	"                     apostrophe, quote and dash shapes, spacing\n"    \
 	"  --span START:END   offsets instead of a quote, END excluded\n"      \
 	"  --unit UNIT        of every --span: chars (Unicode code points, "   \
 	"the\n"                                                                \
@@ -204,8 +205,8 @@ void ann_print_result(const struct cli *cli, const char *done,
 /* ann_hint.c */
 /* A candidate of a missed quote on f: its place and context, how it
  * differs, and the command (`gloss VERB TARGET --quote ...`) to use it. */
-void ann_put_candidate(FILE *f, const Gloss__V1__TextMatch *m,
-    const char *verb, const char *target);
+void ann_put_candidate(FILE *f, const Gloss__V1__TextMatch *m, const char *verb,
+    const char *target);
 
 /* Makes a refused quote of `gloss VERB TARGET` print its candidates. */
 void ann_hint_on(struct cli *cli, const char *verb, const char *target);

@@ -239,7 +239,8 @@ static const struct cli_verb find_verb = { "find",
 	"  --suffix TEXT      only where TEXT comes right before this\n"
 	"  -i, --ignore-case  Unicode case folding (\"STRASSE\" finds "
 	"\"Straße\")\n"
-	"  --loose            also across case, accents, Arabic diacritics and\n"
+	"  --loose            also across case, accents, Arabic diacritics "
+	"and\n"
 	"                     hamza forms, apostrophe, quote and dash shapes,\n"
 	"                     spacing (text written e + U+0301 always matches\n"
 	"                     é)\n"
@@ -293,8 +294,9 @@ find_near(const struct cli *cli, const Gloss__V1__SearchTextResponse *r,
 		return;
 	find_had_candidates = true;
 	if (!cli->json)
-		fprintf(stderr, "gloss find: no occurrence of '%s'; the text "
-		                "has%s:\n",
+		fprintf(stderr,
+		    "gloss find: no occurrence of '%s'; the text "
+		    "has%s:\n",
 		    text, r->n_candidates > 1 ? ", nearest first" : "");
 	for (size_t i = 0; i < r->n_candidates; i++) {
 		if (!cli->json) {

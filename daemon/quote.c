@@ -32,10 +32,9 @@ quote_difference_name(unsigned bit)
 static bool
 quote_is_space(utf8proc_int32_t c)
 {
-	return c == ' ' || (c >= 0x09 && c <= 0x0d) || c == 0x85 ||
-	       c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-	       c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
-	       c == 0x3000;
+	return c == ' ' || (c >= 0x09 && c <= 0x0d) || c == 0x85 || c == 0xa0 ||
+	       c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 ||
+	       c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
 }
 
 /* Arabic's own marks (harakat, Quranic signs), which are diacritics, not
@@ -141,8 +140,7 @@ quote_put(struct quote_fold *qf, utf8proc_int32_t c, unsigned flags,
 
 /* The end of the grapheme cluster of s that starts at i. */
 static size_t
-quote_cluster_end(const char *s, size_t n, size_t i,
-    utf8proc_int32_t *state)
+quote_cluster_end(const char *s, size_t n, size_t i, utf8proc_int32_t *state)
 {
 	utf8proc_int32_t prev, c;
 	utf8proc_ssize_t k;
@@ -167,11 +165,11 @@ quote_cluster(struct quote_fold *qf, const char *s, size_t from, size_t to,
     unsigned flags)
 {
 	utf8proc_int32_t small[QUOTE_CLUSTER_CPS], *cps = small, c;
-	utf8proc_option_t opt = UTF8PROC_DECOMPOSE |
-	                        ((flags & QUOTE_CASE) ? UTF8PROC_CASEFOLD : 0);
-	utf8proc_ssize_t k = utf8proc_decompose(
-	    (const utf8proc_uint8_t *)s + from, (utf8proc_ssize_t)(to - from),
-	    cps, QUOTE_CLUSTER_CPS, opt);
+	utf8proc_option_t opt =
+	    UTF8PROC_DECOMPOSE | ((flags & QUOTE_CASE) ? UTF8PROC_CASEFOLD : 0);
+	utf8proc_ssize_t k =
+	    utf8proc_decompose((const utf8proc_uint8_t *)s + from,
+	        (utf8proc_ssize_t)(to - from), cps, QUOTE_CLUSTER_CPS, opt);
 	bool ok = k >= 0;
 
 	if (k > QUOTE_CLUSTER_CPS) { /* a letter with many marks */
@@ -191,8 +189,7 @@ quote_cluster(struct quote_fold *qf, const char *s, size_t from, size_t to,
 }
 
 enum status
-quote_fold_init(struct quote_fold *qf, const char *s, size_t n,
-    unsigned flags)
+quote_fold_init(struct quote_fold *qf, const char *s, size_t n, unsigned flags)
 {
 	utf8proc_int32_t state = 0;
 	size_t i = 0, e;
@@ -237,8 +234,8 @@ quote_match_ok(const struct quote_fold *t, size_t k, size_t m,
     const struct quote_fold *p, const struct quote_fold *q)
 {
 	return quote_edge(t, k) && quote_edge(t, k + m) &&
-	       (p->len == 0 || (k >= p->len &&
-	                           !memcmp(t->f + k - p->len, p->f, p->len))) &&
+	       (p->len == 0 ||
+	           (k >= p->len && !memcmp(t->f + k - p->len, p->f, p->len))) &&
 	       (q->len == 0 || (t->len - k - m >= q->len &&
 	                           !memcmp(t->f + k + m, q->f, q->len)));
 }
@@ -288,8 +285,7 @@ quote_find(const struct quote_fold *text, unsigned flags, const char *exact,
 
 /* Whether a and b fold alike as flags say (false when out of memory). */
 static bool
-quote_alike(const char *a, size_t an, const char *b, size_t bn,
-    unsigned flags)
+quote_alike(const char *a, size_t an, const char *b, size_t bn, unsigned flags)
 {
 	struct quote_fold x = { 0 }, y = { 0 };
 	bool same = false;
@@ -331,8 +327,7 @@ quote_differences(const char *a, size_t an, const char *b, size_t bn)
 			d |= f;
 	/* Folds that each would do alone (a tatweel in a run of spaces):
 	 * none is needed, any one is the difference. */
-	for (unsigned f = 1; (d & QUOTE_LOOSE) == 0 && f < QUOTE_LOOSE;
-	     f <<= 1)
+	for (unsigned f = 1; (d & QUOTE_LOOSE) == 0 && f < QUOTE_LOOSE; f <<= 1)
 		if (!quote_alike(a, an, b, bn, 0) &&
 		    quote_alike(a, an, b, bn, f))
 			d |= f;

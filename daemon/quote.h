@@ -92,8 +92,7 @@ size_t quote_candidates(const char *s, size_t n, unsigned flags,
 
 /* How a[0..an) differs from b[0..bn) (quote_flags; 0 if the same bytes):
  * the folds needed to make them equal, and QUOTE_NORMALIZATION. */
-unsigned quote_differences(const char *a, size_t an, const char *b,
-    size_t bn);
+unsigned quote_differences(const char *a, size_t an, const char *b, size_t bn);
 
 /* The names of the differences, one bit of quote_flags each ("hamza"),
  * in the order of their bits; NULL past the last. */

@@ -34,8 +34,7 @@ quote_hash(const char *s, size_t n)
 
 /* The units of qf's first `max` bytes of text. */
 static bool
-quote_units_init(struct quote_units *u, const struct quote_fold *qf,
-    size_t max)
+quote_units_init(struct quote_units *u, const struct quote_fold *qf, size_t max)
 {
 	size_t n = 0, k;
 
@@ -189,8 +188,8 @@ quote_spelling(const struct quote_fold *t, const char *exact, size_t m,
 	struct quote_near *nr = calloc(1, sizeof(*nr));
 	size_t r = SIZE_MAX;
 
-	if (nr != NULL && quote_fold_init(&x, exact, m, QUOTE_LOOSE) ==
-	                      STATUS_OK) {
+	if (nr != NULL &&
+	    quote_fold_init(&x, exact, m, QUOTE_LOOSE) == STATUS_OK) {
 		if (quote_units_init(&xu, &x, SIZE_MAX) &&
 		    quote_units_init(&tu, t, QUOTE_SCAN_MAX)) {
 			r = have;

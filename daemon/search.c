@@ -94,8 +94,8 @@ static bool
 search_near(struct search_page *pg, const Gloss__V1__Article *a, size_t len)
 {
 	if (a->state != GLOSS__V1__STATE__STATE_DELETED)
-		span_near(pg->call, a->text, len, a->id, pg->q->text,
-		    pg->flags, &pg->cand, &pg->n_cand);
+		span_near(pg->call, a->text, len, a->id, pg->q->text, pg->flags,
+		    &pg->cand, &pg->n_cand);
 	pg->near_bytes += len;
 	return pg->n_cand < SPAN_NEAR && pg->near_bytes < QUOTE_SCAN_MAX;
 }

@@ -210,8 +210,8 @@ span_from_range(struct call *c, const char *text, size_t n,
 
 /* "1 at char 10: …before[exact]after…; 2 at ..." for the first few. */
 static char *
-span_list_matches(struct call *c, const char *text, size_t n,
-    const size_t *at, const size_t *to, size_t count)
+span_list_matches(struct call *c, const char *text, size_t n, const size_t *at,
+    const size_t *to, size_t count)
 {
 	char *list = (char *)"";
 	size_t pre, post;
@@ -312,8 +312,8 @@ span_near(struct call *c, const char *text, size_t n, const char *article_id,
 	size_t *scratch = call_alloc(c, 2 * SPAN_MATCHES_MAX * sizeof(size_t));
 	size_t k = cand == NULL || scratch == NULL
 	               ? SIZE_MAX
-	               : quote_candidates(text, n, flags, exact,
-	                     strlen(exact), cand, SPAN_NEAR);
+	               : quote_candidates(text, n, flags, exact, strlen(exact),
+	                     cand, SPAN_NEAR);
 	Gloss__V1__TextMatch **v;
 	struct quote_fold t;
 
@@ -404,9 +404,9 @@ span_quote_error(struct call *c, const char *text, size_t n,
 		    "'%s' does not occur in article '%s'%s", shown, article_id,
 		    q->prefix[0] || q->suffix[0]
 		        ? " with the prefix/suffix given"
-		        : q->loose ? " even loosely"
-		                   : " (as whole characters; check spacing and "
-		                     "accents, or match loosely)");
+		    : q->loose ? " even loosely"
+		               : " (as whole characters; check spacing and "
+		                 "accents, or match loosely)");
 	else if (q->nth == 0)
 		call_fail(c, REASON(QUOTE_AMBIGUOUS), field,
 		    "'%s' occurs %zu times in article '%s'; say which with "

@@ -47,8 +47,7 @@ static const struct match_case matches[] = {
 	{ "e is not the e of é", "cafe\xcc\x81", "cafe", 0, 0, 0, 0 },
 	{ "identical", "o Jensen Huang", "Jensen Huang", 0, 1, 2, 14 },
 	{ "default keeps case", "Jensen Huang", "jensen huang", 0, 0, 0, 0 },
-	{ "default keeps hamza", "البيت الأبيض", "البيت الابيض", 0, 0, 0,
-	    0 },
+	{ "default keeps hamza", "البيت الأبيض", "البيت الابيض", 0, 0, 0, 0 },
 	{ "emoji whole", "ok 👍🏽 ok", "👍🏽", 0, 1, 3, 11 },
 	{ "emoji not its base alone", "ok 👍🏽 ok", "👍", QUOTE_LOOSE, 0, 0,
 	    0 },
@@ -57,12 +56,12 @@ static const struct match_case matches[] = {
 	{ "case", "CEO Jensen Huang NPR", "jensen huang", QUOTE_LOOSE, 1, 4,
 	    16 },
 	{ "full case folding", "Straße", "STRASSE", QUOTE_LOOSE, 1, 0, 7 },
-	{ "hamza above", "قال البيت الأبيض إن", "البيت الابيض",
-	    QUOTE_LOOSE, 1, 7, 30 },
-	{ "hamza in the quote", "البيت الابيض", "البيت الأبيض",
-	    QUOTE_LOOSE, 1, 0, 23 },
-	{ "hamza uyghur", "أقلية أويغور العرقية", "اويغور", QUOTE_LOOSE,
-	    1, 11, 23 },
+	{ "hamza above", "قال البيت الأبيض إن", "البيت الابيض", QUOTE_LOOSE, 1,
+	    7, 30 },
+	{ "hamza in the quote", "البيت الابيض", "البيت الأبيض", QUOTE_LOOSE, 1,
+	    0, 23 },
+	{ "hamza uyghur", "أقلية أويغور العرقية", "اويغور", QUOTE_LOOSE, 1, 11,
+	    23 },
 	{ "hamza below, madda, wasla", "إن آمن ٱلله", "ان امن الله",
 	    QUOTE_LOOSE, 1, 0, 20 },
 	{ "tanwin", "غالباً ما", "غالبا", QUOTE_LOOSE, 1, 0, 12 },
@@ -72,17 +71,16 @@ static const struct match_case matches[] = {
 	{ "ta marbuta", "مدينة", "مدينه", QUOTE_LOOSE, 1, 0, 10 },
 	{ "accents", "São Paulo", "sao paulo", QUOTE_LOOSE, 1, 0, 10 },
 	{ "accents NFD", "Sa\xcc\x83o", "São", QUOTE_LOOSE, 1, 0, 5 },
-	{ "apostrophe", "in China’s sales", "China's", QUOTE_LOOSE, 1, 3,
-	    12 },
-	{ "modifier apostrophe", "Hawaiʻi Qurʼan", "qur'an", QUOTE_LOOSE,
-	    1, 9, 16 },
+	{ "apostrophe", "in China’s sales", "China's", QUOTE_LOOSE, 1, 3, 12 },
+	{ "modifier apostrophe", "Hawaiʻi Qurʼan", "qur'an", QUOTE_LOOSE, 1, 9,
+	    16 },
 	{ "quotation marks", "the “H20” chip", "\"H20\"", QUOTE_LOOSE, 1, 4,
 	    13 },
 	{ "guillemets", "dit « oui »", "\" oui \"", QUOTE_LOOSE, 1, 4, 13 },
 	{ "dash", "double–edged", "double-edged", QUOTE_LOOSE, 1, 0, 14 },
-	{ "whitespace run", "a \xc2\xa0\r\n b", "a b", QUOTE_LOOSE, 1, 0,
-	    8 },
-	{ "loose emoji", "Ok 👍🏽 Ok", "ok 👍🏽 ok", QUOTE_LOOSE, 1, 0, 14 },
+	{ "whitespace run", "a \xc2\xa0\r\n b", "a b", QUOTE_LOOSE, 1, 0, 8 },
+	{ "loose emoji", "Ok 👍🏽 Ok", "ok 👍🏽 ok", QUOTE_LOOSE, 1, 0,
+	    14 },
 };
 
 static void
@@ -100,10 +98,10 @@ test_matches(void **state)
 			continue;
 		assert_int_equal(start, m->start);
 		assert_int_equal(end, m->end);
-		assert_true(text_is_grapheme_boundary(m->text,
-		    strlen(m->text), start));
-		assert_true(text_is_grapheme_boundary(m->text,
-		    strlen(m->text), end));
+		assert_true(
+		    text_is_grapheme_boundary(m->text, strlen(m->text), start));
+		assert_true(
+		    text_is_grapheme_boundary(m->text, strlen(m->text), end));
 	}
 }
 
@@ -119,8 +117,8 @@ test_context(void **state)
 	(void)state;
 	assert_int_equal(quote_fold_init(&t, text, strlen(text), QUOTE_LOOSE),
 	    STATUS_OK);
-	assert_int_equal(quote_find(&t, QUOTE_LOOSE, "arabe", 5, "", "", at,
-	                     to, 4),
+	assert_int_equal(quote_find(&t, QUOTE_LOOSE, "arabe", 5, "", "", at, to,
+	                     4),
 	    3);
 	assert_int_equal(quote_find(&t, QUOTE_LOOSE, "arabe", 5, "a ", "", at,
 	                     to, 4),
@@ -183,8 +181,8 @@ test_candidates(void **state)
 
 	(void)state;
 	/* Not loose: the loose match first, then a close spelling. */
-	assert_int_equal(quote_candidates(text, strlen(text), 0,
-	                     "jensen huang", 12, c, 4),
+	assert_int_equal(quote_candidates(text, strlen(text), 0, "jensen huang",
+	                     12, c, 4),
 	    2);
 	assert_int_equal(c[0].start, 4);
 	assert_int_equal(c[0].end, 16);
@@ -200,11 +198,11 @@ test_candidates(void **state)
 	assert_int_equal(c[0].start, 4);
 	assert_int_equal(c[0].distance, 2);
 	/* Nothing near: none; a short quote has no spelling candidates. */
-	assert_int_equal(quote_candidates(text, strlen(text), 0,
-	                     "Xi Jinping", 10, c, 4),
+	assert_int_equal(quote_candidates(text, strlen(text), 0, "Xi Jinping",
+	                     10, c, 4),
 	    0);
-	assert_int_equal(quote_candidates(text, strlen(text), 0, "Tramp", 5,
-	                     c, 4),
+	assert_int_equal(quote_candidates(text, strlen(text), 0, "Tramp", 5, c,
+	                     4),
 	    1);
 	assert_int_equal(quote_candidates(text, strlen(text), 0, "CEX", 3, c,
 	                     4),
@@ -220,8 +218,8 @@ test_candidates_arabic(void **state)
 	struct quote_candidate c[4];
 
 	(void)state;
-	assert_int_equal(quote_candidates(text, strlen(text), 0,
-	                     "البيت الابيض", strlen("البيت الابيض"), c, 4),
+	assert_int_equal(quote_candidates(text, strlen(text), 0, "البيت الابيض",
+	                     strlen("البيت الابيض"), c, 4),
 	    1);
 	assert_int_equal(c[0].start, 14);
 	assert_int_equal(c[0].end, 37);
