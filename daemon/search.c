@@ -188,6 +188,27 @@ search_run(struct call *c, struct search_page *pg, const char *resume_id)
 	                      : STATUS_OK;
 }
 
+/* The page from resume on; on a first page without a match, a second
+ * scan for the candidates. */
+static enum status
+search_all(struct call *c, struct search_page *pg, const char *resume)
+{
+	enum status s;
+
+	pg->mark = call_mark(c);
+	if ((s = search_run(c, pg, resume)) != STATUS_OK)
+		return s;
+	if (pg->n == 0 && !pg->oom && pg->q->page_token[0] == '\0') {
+		pg->near = true;
+		if ((s = search_run(c, pg, "")) != STATUS_OK)
+			return s;
+	}
+	if (pg->oom)
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
+		    "out of memory");
+	return STATUS_OK;
+}
+
 static char *
 search_token(struct call *c, const char *query, const struct search_page *pg)
 {
@@ -233,20 +254,11 @@ search_text(struct call *c)
 	pg.to = call_alloc(c, (pg.max + 2 + (size_t)pg.skip) * sizeof(*pg.to));
 	pg.flags = q->loose ? QUOTE_LOOSE : q->fold_case ? QUOTE_CASE : 0;
 	if (resume == NULL || pg.items == NULL || pg.at == NULL ||
-	    pg.to == NULL || pg.oom)
+	    pg.to == NULL)
 		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
-	pg.mark = call_mark(c);
-	if ((s = search_run(c, &pg, resume)) != STATUS_OK)
+	if ((s = search_all(c, &pg, resume)) != STATUS_OK)
 		return s;
-	if (pg.n == 0 && !pg.oom && q->page_token[0] == '\0') {
-		pg.near = true;
-		if ((s = search_run(c, &pg, "")) != STATUS_OK)
-			return s;
-	}
-	if (pg.oom)
-		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
-		    "out of memory");
 	gloss__v1__search_text_response__init(r);
 	r->matches = pg.items;
 	r->n_matches = pg.n;
