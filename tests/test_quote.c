@@ -106,7 +106,7 @@ test_matches(void **state)
 }
 
 /* Prefix and suffix are folded as the quote is; overlapping matches and
- * their numbering are as text_find()'s. */
+ * their numbering are as text_find()'s were. */
 static void
 test_context(void **state)
 {
@@ -232,12 +232,61 @@ test_candidates_arabic(void **state)
 	assert_int_equal(c[0].differences, QUOTE_DIACRITICS);
 }
 
+/* What text_find() and text_find_folded() did before quote.c, kept:
+ * prefix and suffix, whole clusters, overlaps; case folding alone. */
+static void
+test_exact_and_case(void **state)
+{
+	const char *s = "Huang met Huang; “Huang” left. cafe\xcc\x81 cafe";
+	const char *f =
+	    "Straße, STRASSE e straße; ÉCOLE école; CAFÉ cafe\xcc\x81";
+	struct quote_fold t;
+	size_t at[8], to[8];
+
+	(void)state;
+	assert_int_equal(quote_fold_init(&t, s, strlen(s), 0), STATUS_OK);
+	assert_int_equal(quote_find(&t, 0, "Huang", 5, "", "", at, to, 8), 3);
+	assert_int_equal(at[1], 10);
+	assert_int_equal(quote_find(&t, 0, "Huang", 5, "“", "", at, to, 8), 1);
+	assert_int_equal(at[0], 20);
+	assert_int_equal(quote_find(&t, 0, "Huang", 5, "", " met", at, to, 8),
+	    1);
+	assert_int_equal(at[0], 0);
+	assert_int_equal(quote_find(&t, 0, "cafe", 4, "", "", at, to, 8), 1);
+	assert_int_equal(at[0], strlen(s) - 4);
+	assert_int_equal(quote_find(&t, 0, "abcd", 4, "", "", at, to, 8), 0);
+	quote_fold_fini(&t);
+	assert_int_equal(quote_fold_init(&t, f, strlen(f), QUOTE_CASE),
+	    STATUS_OK);
+	assert_int_equal(quote_find(&t, QUOTE_CASE, "STRASSE", 7, "", "", at,
+	                     to, 8),
+	    3);
+	assert_int_equal(to[0], 7); /* "Straße": ß is 2 bytes */
+	assert_int_equal(at[1], 9);
+	assert_int_equal(to[1], 16);
+	/* "s" alone never matches half of ß's "ss". */
+	assert_int_equal(quote_find(&t, QUOTE_CASE, "s", 1, "", "", at, to, 8),
+	    5);
+	assert_int_equal(quote_find(&t, QUOTE_CASE, "École", 6, "", "", at, to,
+	                     8),
+	    2);
+	/* Case folding keeps accents, and NFC finds NFD. */
+	assert_int_equal(quote_find(&t, QUOTE_CASE, "ecole", 5, "", "", at, to,
+	                     8),
+	    0);
+	assert_int_equal(quote_find(&t, QUOTE_CASE, "café", 5, "", "", at, to,
+	                     8),
+	    2);
+	quote_fold_fini(&t);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matches),
 		cmocka_unit_test(test_context),
+		cmocka_unit_test(test_exact_and_case),
 		cmocka_unit_test(test_differences),
 		cmocka_unit_test(test_candidates),
 		cmocka_unit_test(test_candidates_arabic),
