@@ -220,6 +220,24 @@ def test_cli(sock, texts):
     r = gt.gloss("find", gt.G001, "China's", "--loose", sock=sock)
     check(r.returncode == 0 and "[China’s]" in r.stdout.decode(),
           "find --loose: %s" % r.stdout.decode())
+    r = gt.gloss("find", gt.G001, "China's", "--json", sock=sock)
+    lines = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    check(r.returncode == 0 and len(lines) == 1 and
+          lines[0]["candidate"]["span"]["exact"] == "China’s" and
+          lines[0]["candidate"]["differences"] == ["apostrophe"],
+          "find --json miss: %r" % lines)
+    # edit moves an annotation to a loosely quoted span.
+    r = gt.gloss("tag", gt.G001, "--quote", "Jensen Huang", "--label",
+                 "PERSON", "--json", sock=sock)
+    aid = json.loads(r.stdout)["id"] if r.returncode == 0 else "0"
+    r = gt.gloss("edit", aid, "--quote", "COUNTRY'S", "--nth", "2",
+                 "--loose", "--json", sock=sock)
+    text = texts[gt.G001]
+    want = [k for k in range(len(text)) if text.startswith("country’s", k)]
+    s = json.loads(r.stdout)["spans"][0] if r.returncode == 0 else {}
+    check(r.returncode == 0 and s.get("exact") == "country’s"
+          and len(want) == 2 and s.get("charStart") == want[1],
+          "edit --loose: %s %s %r" % (r.stderr, s, want))
 
 
 def main():
