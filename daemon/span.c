@@ -282,7 +282,9 @@ span_nth(const struct quote_fold *t, const char *text, size_t at, size_t to,
 	size_t count = quote_find(t, 0, text + at, to - at, "", "", scratch,
 	    scratch + SPAN_MATCHES_MAX, SPAN_MATCHES_MAX);
 
-	for (size_t i = 0; count > 1 && i < count && i < SPAN_MATCHES_MAX; i++)
+	for (size_t i = 0; count > 1 && count != SIZE_MAX && i < count &&
+	                   i < SPAN_MATCHES_MAX;
+	     i++)
 		if (scratch[i] == at)
 			return (uint32_t)i + 1;
 	return 0;
