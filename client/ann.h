@@ -109,7 +109,7 @@ enum {
 	"  --prefix TEXT      text right before that --quote (to tell\n"       \
 	"                     occurrences apart)\n"                            \
 	"  --suffix TEXT      text right after it\n"                           \
-	"  --loose            match every --quote loosely: also across "       \
+	"  --loose            match every quote loosely: also across "         \
 	"case,\n"                                                              \
 	"                     accents, Arabic diacritics and hamza forms,\n"   \
 	"                     apostrophe, quote and dash shapes, spacing\n"    \
@@ -134,7 +134,7 @@ struct ann_sel {
 	Gloss__V1__Quote pending; /* --nth and co. given before any --quote */
 	bool has_pending;
 	bool unit_given;
-	bool loose; /* --loose: for every --quote */
+	bool loose; /* --loose: for every quote of the command */
 	Gloss__V1__Unit unit;
 };
 

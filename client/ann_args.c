@@ -260,6 +260,8 @@ ann_parse(struct cli *cli, const struct cli_verb *v, int argc, char **argv,
 		if (!ann_span_option(v, &o->sel, ch, optarg))
 			ann_body_option(v, o, ch, optarg);
 	ann_sel_finish(v, &o->sel);
+	for (size_t i = 0; i < o->n_ev; i++) /* --loose: every quote */
+		o->ev_quote[i].loose = o->sel.loose;
 	ann_hint_on(cli, v->name, optind < argc ? argv[optind] : NULL);
 	if ((o->given & ann_bit(OPT_SOURCE_NTH)) &&
 	    ann_val(o, OPT_SOURCE_QUOTE, NULL) == NULL)
@@ -342,6 +344,7 @@ ann_translation(struct ann_opts *o, const Gloss__V1__TranslationNote *cur,
 	gloss__v1__quote__init(&o->source_quote);
 	o->source_quote.exact = ann_val(o, OPT_SOURCE_QUOTE, NULL);
 	o->source_quote.nth = o->source_nth;
+	o->source_quote.loose = o->sel.loose;
 	gloss__v1__span_selector__init(&o->source_sel);
 	o->source_sel.selector_case = GLOSS__V1__SPAN_SELECTOR__SELECTOR_QUOTE;
 	o->source_sel.quote = &o->source_quote;

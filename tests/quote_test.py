@@ -226,6 +226,15 @@ def test_cli(sock, texts):
           lines[0]["candidate"]["span"]["exact"] == "China’s" and
           lines[0]["candidate"]["differences"] == ["apostrophe"],
           "find --json miss: %r" % lines)
+    # --loose is for every quote of the command: the evidence's too.
+    r = gt.gloss("correct", gt.G001, "--quote", "CHINA'S", "--loose",
+                 "--verdict", "supported", "--evidence",
+                 gt.G003 + ":البيت الابيض", "--json", sock=sock)
+    ev = json.loads(r.stdout).get("factCorrection", {}).get("evidence", [{}]) \
+        if r.returncode == 0 else [{}]
+    check(r.returncode == 0 and
+          ev[0].get("span", {}).get("exact") == "البيت الأبيض",
+          "correct --loose: evidence %s %r" % (r.stderr, ev))
     # edit moves an annotation to a loosely quoted span.
     r = gt.gloss("tag", gt.G001, "--quote", "Jensen Huang", "--label",
                  "PERSON", "--json", sock=sock)
