@@ -59,6 +59,7 @@ enum {
 	OPT_GROUP,
 	OPT_ALL,
 	OPT_FOLD,
+	OPT_LOOSE,
 };
 
 #define NBODY (OPT_BODY_END - OPT_LABEL)
@@ -70,6 +71,7 @@ enum {
 	    { "prefix", required_argument, NULL, OPT_PREFIX }, \
 	    { "suffix", required_argument, NULL, OPT_SUFFIX }, \
 	    { "span", required_argument, NULL, OPT_SPAN },     \
+	    { "loose", no_argument, NULL, OPT_LOOSE },         \
 	{                                                      \
 		"unit", required_argument, NULL, OPT_UNIT      \
 	}
@@ -107,6 +109,10 @@ enum {
 	"  --prefix TEXT      text right before that --quote (to tell\n"       \
 	"                     occurrences apart)\n"                            \
 	"  --suffix TEXT      text right after it\n"                           \
+	"  --loose            match every quote loosely: also across "         \
+	"case,\n"                                                              \
+	"                     accents, Arabic diacritics and hamza forms,\n"   \
+	"                     apostrophe, quote and dash shapes, spacing\n"    \
 	"  --span START:END   offsets instead of a quote, END excluded\n"      \
 	"  --unit UNIT        of every --span: chars (Unicode code points, "   \
 	"the\n"                                                                \
@@ -128,6 +134,7 @@ struct ann_sel {
 	Gloss__V1__Quote pending; /* --nth and co. given before any --quote */
 	bool has_pending;
 	bool unit_given;
+	bool loose; /* --loose: for every quote of the command */
 	Gloss__V1__Unit unit;
 };
 
@@ -194,6 +201,15 @@ void ann_put_summary(FILE *f, const Gloss__V1__Annotation *a);
 /* A written annotation: as JSON, or "created annotation 7: ...". */
 void ann_print_result(const struct cli *cli, const char *done,
     const Gloss__V1__Annotation *a);
+
+/* ann_hint.c */
+/* A candidate of a missed quote on f: its place and context, how it
+ * differs, and the command (`gloss VERB TARGET --quote ...`) to use it. */
+void ann_put_candidate(FILE *f, const Gloss__V1__TextMatch *m, const char *verb,
+    const char *target);
+
+/* Makes a refused quote of `gloss VERB TARGET` print its candidates. */
+void ann_hint_on(struct cli *cli, const char *verb, const char *target);
 
 /* ann_args.c */
 /* An annotation id: a positive decimal number, or a usage error. */

@@ -133,6 +133,8 @@ ann_span_option(const struct cli_verb *v, struct ann_sel *s, int ch, char *arg)
 		ann_sel_target(s)->suffix = arg;
 	else if (ch == OPT_SPAN)
 		ann_sel_range(v, s, arg);
+	else if (ch == OPT_LOOSE)
+		s->loose = true;
 	else if (ch == OPT_UNIT) {
 		s->unit = ann_unit(v, arg);
 		s->unit_given = true;
@@ -151,6 +153,9 @@ ann_sel_finish(const struct cli_verb *v, struct ann_sel *s)
 		    "--nth, --prefix and --suffix refine a --quote; "
 		    "give the --quote");
 	for (size_t i = 0; i < s->n; i++) {
+		if (s->sel[i].selector_case ==
+		    GLOSS__V1__SPAN_SELECTOR__SELECTOR_QUOTE)
+			s->sel[i].quote->loose = s->loose;
 		if (s->sel[i].selector_case !=
 		    GLOSS__V1__SPAN_SELECTOR__SELECTOR_RANGE)
 			continue;
@@ -255,6 +260,9 @@ ann_parse(struct cli *cli, const struct cli_verb *v, int argc, char **argv,
 		if (!ann_span_option(v, &o->sel, ch, optarg))
 			ann_body_option(v, o, ch, optarg);
 	ann_sel_finish(v, &o->sel);
+	for (size_t i = 0; i < o->n_ev; i++) /* --loose: every quote */
+		o->ev_quote[i].loose = o->sel.loose;
+	ann_hint_on(cli, v->name, optind < argc ? argv[optind] : NULL);
 	if ((o->given & ann_bit(OPT_SOURCE_NTH)) &&
 	    ann_val(o, OPT_SOURCE_QUOTE, NULL) == NULL)
 		cli_usage_die(v, "--source-nth goes with --source-quote");
@@ -336,6 +344,7 @@ ann_translation(struct ann_opts *o, const Gloss__V1__TranslationNote *cur,
 	gloss__v1__quote__init(&o->source_quote);
 	o->source_quote.exact = ann_val(o, OPT_SOURCE_QUOTE, NULL);
 	o->source_quote.nth = o->source_nth;
+	o->source_quote.loose = o->sel.loose;
 	gloss__v1__span_selector__init(&o->source_sel);
 	o->source_sel.selector_case = GLOSS__V1__SPAN_SELECTOR__SELECTOR_QUOTE;
 	o->source_sel.quote = &o->source_quote;

@@ -286,6 +286,8 @@ cli_call(struct cli *cli, Gloss__V1__Request *q)
 		if (cli->failed == 0)
 			cli->failed = code;
 		cli_print_error(r->status);
+		if (cli->on_refusal != NULL && !cli->json)
+			cli->on_refusal(r->status);
 		rpc_reply_free(r);
 		return NULL;
 	}

@@ -23,6 +23,9 @@ struct cli {
 	struct rpc_client *rpc;
 	int code;   /* the last cli_call()'s status code (0: OK) */
 	int failed; /* the first refused call's code (0: none) */
+	/* Called with the Status of a refused call, after its message (not
+	 * under --json): a verb's hints (the quote candidates). */
+	void (*on_refusal)(const Gloss__V1__Status *st);
 };
 
 /* The long options every verb takes, for its getopt_long table. */

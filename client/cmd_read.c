@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "ann.h"
+#include "json.h"
 
 /* ------------------------------------------------------------ annotations */
 
@@ -230,7 +231,7 @@ static const struct cli_verb find_verb = { "find",
 	"Finds every occurrence of TEXT: its number (what --nth takes), its\n"
 	"character offsets and its context, …before[TEXT]after….  Only whole\n"
 	"characters match: \"e\" does not find the e of \"é\" written e + "
-	"U+0301.\n"
+	"U+0301,\nbut \"é\" finds it.\n"
 	"\n"
 	"  --group ID         in every article of a translation group\n"
 	"  --all              in every article\n"
@@ -238,6 +239,13 @@ static const struct cli_verb find_verb = { "find",
 	"  --suffix TEXT      only where TEXT comes right before this\n"
 	"  -i, --ignore-case  Unicode case folding (\"STRASSE\" finds "
 	"\"Straße\")\n"
+	"  --loose            also across case, accents, Arabic diacritics "
+	"and\n"
+	"                     hamza forms, apostrophe, quote and dash shapes,\n"
+	"                     spacing (text written e + U+0301 always matches\n"
+	"                     é)\n"
+	"When TEXT does not occur, prints where the text nearly has it, with\n"
+	"how it differs and the command that tags it.\n"
 	"  --json             one match as JSON per line\n"
 	"  --socket URL, --timeout MS\n" };
 
@@ -274,6 +282,34 @@ find_print(const struct cli *cli, const Gloss__V1__TextMatch *m, bool article)
 	putchar('\n');
 }
 
+static bool find_had_candidates; /* find_near() printed some */
+
+/* No match: where the text nearly has it (on stderr; under --json, each
+ * candidate as a line {"candidate": TextMatch} on stdout). */
+static void
+find_near(const struct cli *cli, const Gloss__V1__SearchTextResponse *r,
+    const char *text)
+{
+	if (r->n_matches > 0 || r->n_candidates == 0)
+		return;
+	find_had_candidates = true;
+	if (!cli->json)
+		fprintf(stderr,
+		    "gloss find: no occurrence of '%s'; the text "
+		    "has%s:\n",
+		    text, r->n_candidates > 1 ? ", nearest first" : "");
+	for (size_t i = 0; i < r->n_candidates; i++) {
+		if (!cli->json) {
+			ann_put_candidate(stderr, r->candidates[i], "tag",
+			    r->candidates[i]->article_id);
+			continue;
+		}
+		fputs("{\"candidate\":", stdout);
+		json_fprint(stdout, &r->candidates[i]->base, JSON_ESCAPE_LS);
+		fputs("}\n", stdout);
+	}
+}
+
 /* Prints every match of s's request, all pages; returns how many. */
 static size_t
 find_all(struct cli *cli, Gloss__V1__SearchTextRequest *s, bool article)
@@ -293,6 +329,7 @@ find_all(struct cli *cli, Gloss__V1__SearchTextRequest *s, bool article)
 		prev = r;
 		for (size_t i = 0; i < r->search_text->n_matches; i++)
 			find_print(cli, r->search_text->matches[i], article);
+		find_near(cli, r->search_text, s->text);
 		found += r->search_text->n_matches;
 		s->page_token = r->search_text->next_page_token;
 	} while (s->page_token[0] != '\0');
@@ -309,6 +346,7 @@ cmd_find(struct cli *cli, int argc, char **argv)
 		{ "prefix", required_argument, NULL, OPT_PREFIX },
 		{ "suffix", required_argument, NULL, OPT_SUFFIX },
 		{ "ignore-case", no_argument, NULL, 'i' },
+		{ "loose", no_argument, NULL, OPT_LOOSE },
 		{ NULL, 0, NULL, 0 } };
 	Gloss__V1__SearchTextRequest s = GLOSS__V1__SEARCH_TEXT_REQUEST__INIT;
 	bool all = false;
@@ -326,6 +364,8 @@ cmd_find(struct cli *cli, int argc, char **argv)
 			s.suffix = optarg;
 		else if (ch == 'i')
 			s.fold_case = true;
+		else if (ch == OPT_LOOSE)
+			s.loose = true;
 	}
 	if (all && s.group[0] != '\0')
 		cli_usage_die(&find_verb, "give --group or --all, not both");
@@ -335,7 +375,8 @@ cmd_find(struct cli *cli, int argc, char **argv)
 	if (argc - optind == 2)
 		s.article_id = argv[optind++];
 	s.text = argv[optind];
-	if (find_all(cli, &s, s.article_id[0] == '\0') == 0 && !cli->json)
+	if (find_all(cli, &s, s.article_id[0] == '\0') == 0 && !cli->json &&
+	    !find_had_candidates)
 		fprintf(stderr, "gloss find: no occurrence of '%s'\n", s.text);
 	return 0;
 }

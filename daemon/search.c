@@ -9,6 +9,7 @@
 
 #include "method.h"
 #include "page.h"
+#include "quote.h"
 #include "span.h"
 #include "store.h"
 #include "text.h"
@@ -19,16 +20,20 @@
 struct search_page {
 	struct call *call;
 	const Gloss__V1__SearchTextRequest *q;
-	/* With fold_case: the folded needle, prefix and suffix. */
-	const char *text, *prefix, *suffix;
-	size_t text_len, prefix_len, suffix_len;
+	unsigned flags; /* quote_flags the matches are found by */
 	Gloss__V1__TextMatch **items;
 	size_t n, max;
 	size_t bytes, budget;  /* packed size so far, and the reply's limit */
 	uint32_t skip;         /* matches of the first article already sent */
-	size_t *at, *to;       /* scratch for text_find: starts and ends */
+	size_t *at, *to;       /* scratch for quote_find: starts and ends */
 	struct call_mark mark; /* where the article being searched begins */
 	bool more, oom;
+	/* No match anywhere: the second scan gathers candidates instead,
+	 * from at most QUOTE_SCAN_MAX bytes of text in all. */
+	bool near;
+	size_t near_bytes;
+	Gloss__V1__TextMatch **cand;
+	size_t n_cand;
 };
 
 static Gloss__V1__TextMatch *
@@ -69,33 +74,30 @@ search_find(struct search_page *pg, const Gloss__V1__Article *a, size_t len,
     size_t want)
 {
 	const Gloss__V1__SearchTextRequest *q = pg->q;
-	size_t count, fn, *map;
-	char *f;
+	struct quote_fold t;
+	size_t count = SIZE_MAX;
 
-	if (!q->fold_case) {
-		count = text_find(a->text, len, q->text, strlen(q->text),
-		    q->prefix, strlen(q->prefix), q->suffix, strlen(q->suffix),
-		    pg->at, want);
-		for (size_t i = 0; i < count && i < want; i++)
-			pg->to[i] = pg->at[i] + strlen(q->text);
-		return count;
-	}
-	/* Folded copies of a whole article are too big for the arena. */
-	f = malloc(TEXT_FOLD_MAX(len));
-	map = malloc((TEXT_FOLD_MAX(len) + 1) * sizeof(*map));
-	if (f == NULL || map == NULL) {
-		free(f);
-		free(map);
+	/* A folded copy of a whole article is too big for the arena. */
+	if (quote_fold_init(&t, a->text, len, pg->flags) == STATUS_OK)
+		count = quote_find(&t, pg->flags, q->text, strlen(q->text),
+		    q->prefix, q->suffix, pg->at, pg->to, want);
+	quote_fold_fini(&t);
+	if (count == SIZE_MAX) {
 		pg->oom = true;
 		return 0;
 	}
-	fn = text_fold(a->text, len, f, map);
-	count = text_find_folded(a->text, len, f, fn, map, pg->text,
-	    pg->text_len, pg->prefix, pg->prefix_len, pg->suffix,
-	    pg->suffix_len, pg->at, pg->to, want);
-	free(f);
-	free(map);
 	return count;
+}
+
+/* The second scan: a's candidates, until SPAN_NEAR in all. */
+static bool
+search_near(struct search_page *pg, const Gloss__V1__Article *a, size_t len)
+{
+	if (a->state != GLOSS__V1__STATE__STATE_DELETED)
+		span_near(pg->call, a->text, len, a->id, pg->q->text, pg->flags,
+		    &pg->cand, &pg->n_cand);
+	pg->near_bytes += len;
+	return pg->n_cand < SPAN_NEAR && pg->near_bytes < QUOTE_SCAN_MAX;
 }
 
 /* Adds a's matches after the first pg->skip; false when the page is full. */
@@ -106,6 +108,8 @@ search_article(void *arg, Gloss__V1__Article *a)
 	size_t len = strlen(a->text), want = pg->skip + (pg->max - pg->n) + 1;
 	size_t count;
 
+	if (pg->near)
+		return search_near(pg, a, len);
 	if (a->state == GLOSS__V1__STATE__STATE_DELETED)
 		count = 0;
 	else
@@ -133,22 +137,6 @@ search_article(void *arg, Gloss__V1__Article *a)
 	pg->skip = 0;
 	pg->mark = call_mark(pg->call);
 	return !pg->oom;
-}
-
-/* Folds s into the arena: *out and its length *n. */
-static bool
-search_fold(struct call *c, const char *s, const char **out, size_t *n)
-{
-	size_t len = strlen(s);
-	char *f = call_alloc(c, TEXT_FOLD_MAX(len) + 1);
-	size_t *map = call_alloc(c, (TEXT_FOLD_MAX(len) + 1) * sizeof(*map));
-
-	if (f == NULL || map == NULL)
-		return false;
-	*n = text_fold(s, len, f, map);
-	f[*n] = '\0';
-	*out = f;
-	return true;
 }
 
 static enum status
@@ -200,6 +188,27 @@ search_run(struct call *c, struct search_page *pg, const char *resume_id)
 	                      : STATUS_OK;
 }
 
+/* The page from resume on; on a first page without a match, a second
+ * scan for the candidates. */
+static enum status
+search_all(struct call *c, struct search_page *pg, const char *resume)
+{
+	enum status s;
+
+	pg->mark = call_mark(c);
+	if ((s = search_run(c, pg, resume)) != STATUS_OK)
+		return s;
+	if (pg->n == 0 && !pg->oom && pg->q->page_token[0] == '\0') {
+		pg->near = true;
+		if ((s = search_run(c, pg, "")) != STATUS_OK)
+			return s;
+	}
+	if (pg->oom)
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
+		    "out of memory");
+	return STATUS_OK;
+}
+
 static char *
 search_token(struct call *c, const char *query, const struct search_page *pg)
 {
@@ -217,8 +226,9 @@ search_text(struct call *c)
 	const Gloss__V1__SearchTextRequest *q = c->req->search_text;
 	Gloss__V1__SearchTextResponse *r = call_alloc(c, sizeof(*r));
 	struct search_page pg = { .call = c, .q = q };
-	char *query = call_printf(c, "search\n%s\n%s\n%s\n%s\n%s\n%d", q->text,
-	    q->article_id, q->group, q->prefix, q->suffix, q->fold_case);
+	char *query = call_printf(c, "search\n%s\n%s\n%s\n%s\n%s\n%d%s",
+	    q->text, q->article_id, q->group, q->prefix, q->suffix,
+	    q->fold_case, q->loose ? "\nloose" : "");
 	const char *pos;
 	char *resume = (char *)"", *nl;
 	size_t n;
@@ -242,24 +252,18 @@ search_text(struct call *c)
 	pg.budget = c->env->max_reply_bytes - 4096;
 	pg.at = call_alloc(c, (pg.max + 2 + (size_t)pg.skip) * sizeof(*pg.at));
 	pg.to = call_alloc(c, (pg.max + 2 + (size_t)pg.skip) * sizeof(*pg.to));
-	if (q->fold_case &&
-	    (!search_fold(c, q->text, &pg.text, &pg.text_len) ||
-	        !search_fold(c, q->prefix, &pg.prefix, &pg.prefix_len) ||
-	        !search_fold(c, q->suffix, &pg.suffix, &pg.suffix_len)))
-		pg.oom = true;
+	pg.flags = q->loose ? QUOTE_LOOSE : q->fold_case ? QUOTE_CASE : 0;
 	if (resume == NULL || pg.items == NULL || pg.at == NULL ||
-	    pg.to == NULL || pg.oom)
+	    pg.to == NULL)
 		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
 		    "out of memory");
-	pg.mark = call_mark(c);
-	if ((s = search_run(c, &pg, resume)) != STATUS_OK)
+	if ((s = search_all(c, &pg, resume)) != STATUS_OK)
 		return s;
-	if (pg.oom)
-		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
-		    "out of memory");
 	gloss__v1__search_text_response__init(r);
 	r->matches = pg.items;
 	r->n_matches = pg.n;
+	r->candidates = pg.cand;
+	r->n_candidates = pg.n_cand;
 	r->next_page_token = pg.more ? search_token(c, query, &pg) : (char *)"";
 	if (r->next_page_token == NULL)
 		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "quote.h"
 #include "span.h"
 #include "text.h"
 
@@ -209,21 +210,21 @@ span_from_range(struct call *c, const char *text, size_t n,
 
 /* "1 at char 10: …before[exact]after…; 2 at ..." for the first few. */
 static char *
-span_list_matches(struct call *c, const char *text, size_t n, size_t m,
-    const size_t *at, size_t count)
+span_list_matches(struct call *c, const char *text, size_t n, const size_t *at,
+    const size_t *to, size_t count)
 {
 	char *list = (char *)"";
 	size_t pre, post;
 
 	for (size_t i = 0; i < count && i < SPAN_LISTED; i++) {
-		text_quote_context(text, n, at[i], at[i] + m, SPAN_SHOWN_CHARS,
+		text_quote_context(text, n, at[i], to[i], SPAN_SHOWN_CHARS,
 		    &pre, &post);
 		list = call_printf(c, "%s%snth=%zu at char %zu: …%s[%s]%s…",
 		    list, i > 0 ? "; " : "", i + 1,
 		    text_from_byte(text, n, TEXT_CHARS, at[i]),
 		    span_show(c, text, pre, at[i]),
-		    call_clip(c, span_show(c, text, at[i], at[i] + m), 60),
-		    span_show(c, text, at[i] + m, post));
+		    call_clip(c, span_show(c, text, at[i], to[i]), 60),
+		    span_show(c, text, to[i], post));
 		if (list == NULL)
 			return (char *)"";
 	}
@@ -233,12 +234,28 @@ span_list_matches(struct call *c, const char *text, size_t n, size_t m,
 	return list != NULL ? list : (char *)"";
 }
 
-/* The matches at[0..count) of m bytes as TextMatches, in *list: the first
+/* A TextMatch of [at, to) in the arena; NULL if it is spent. */
+static Gloss__V1__TextMatch *
+span_match(struct call *c, const char *text, size_t n, const char *article_id,
+    size_t at, size_t to, uint32_t nth)
+{
+	Gloss__V1__TextMatch *m = call_alloc(c, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	gloss__v1__text_match__init(m);
+	m->article_id = call_str(article_id);
+	m->nth = nth;
+	m->span = span_make(c, text, n, at, to);
+	return m->span != NULL ? m : NULL;
+}
+
+/* The matches [at[i], to[i]) as TextMatches, in *list: the first
  * SPAN_DETAILED, and no more once they hold SPAN_DETAIL_BYTES. */
 static void
 span_matches(struct call *c, const char *text, size_t n, const char *article_id,
-    size_t m, const size_t *at, size_t count, Gloss__V1__TextMatch ***list,
-    size_t *n_list)
+    const size_t *at, const size_t *to, size_t count,
+    Gloss__V1__TextMatch ***list, size_t *n_list)
 {
 	Gloss__V1__TextMatch **v = call_alloc(c, SPAN_DETAILED * sizeof(*v));
 	size_t k = 0, bytes = 0;
@@ -246,13 +263,9 @@ span_matches(struct call *c, const char *text, size_t n, const char *article_id,
 	for (size_t i = 0; v != NULL && i < count && i < SPAN_DETAILED &&
 	                   i < SPAN_MATCHES_MAX && bytes < SPAN_DETAIL_BYTES;
 	     i++) {
-		if ((v[k] = call_alloc(c, sizeof(**v))) == NULL)
-			break;
-		gloss__v1__text_match__init(v[k]);
-		v[k]->article_id = call_str(article_id);
-		v[k]->nth = (uint32_t)i + 1;
-		if ((v[k]->span = span_make(c, text, n, at[i], at[i] + m)) ==
-		    NULL)
+		v[k] = span_match(c, text, n, article_id, at[i], to[i],
+		    (uint32_t)i + 1);
+		if (v[k] == NULL)
 			break;
 		bytes += protobuf_c_message_get_packed_size(&v[k++]->base);
 	}
@@ -260,30 +273,122 @@ span_matches(struct call *c, const char *text, size_t n, const char *article_id,
 	*n_list = k;
 }
 
+/* The occurrence number of text[at, to) as a quote of its own (0: it
+ * occurs once), with scratch for SPAN_MATCHES_MAX starts and ends. */
+static uint32_t
+span_nth(const struct quote_fold *t, const char *text, size_t at, size_t to,
+    size_t *scratch)
+{
+	size_t count = quote_find(t, 0, text + at, to - at, "", "", scratch,
+	    scratch + SPAN_MATCHES_MAX, SPAN_MATCHES_MAX);
+
+	for (size_t i = 0; count > 1 && count != SIZE_MAX && i < count &&
+	                   i < SPAN_MATCHES_MAX;
+	     i++)
+		if (scratch[i] == at)
+			return (uint32_t)i + 1;
+	return 0;
+}
+
+/* The names of the bits of quote_flags d, in m->differences. */
+static bool
+span_differences(struct call *c, Gloss__V1__TextMatch *m, unsigned d)
+{
+	const char *name;
+
+	m->differences = call_alloc(c, 16 * sizeof(char *));
+	if (m->differences == NULL)
+		return false;
+	for (unsigned b = 0; (name = quote_difference_name(b)) != NULL; b++)
+		if (d & (1u << b))
+			m->differences[m->n_differences++] = call_str(name);
+	return true;
+}
+
+void
+span_near(struct call *c, const char *text, size_t n, const char *article_id,
+    const char *exact, unsigned flags, Gloss__V1__TextMatch ***list,
+    size_t *n_list)
+{
+	struct quote_candidate *cand = call_alloc(c, SPAN_NEAR * sizeof(*cand));
+	size_t *scratch = call_alloc(c, 2 * SPAN_MATCHES_MAX * sizeof(size_t));
+	size_t k = cand == NULL || scratch == NULL
+	               ? SIZE_MAX
+	               : quote_candidates(text, n, flags, exact, strlen(exact),
+	                     cand, SPAN_NEAR);
+	Gloss__V1__TextMatch **v;
+	struct quote_fold t;
+
+	if (k == SIZE_MAX || k == 0 ||
+	    (v = call_alloc(c, (*n_list + k) * sizeof(*v))) == NULL ||
+	    quote_fold_init(&t, text, n, 0) != STATUS_OK)
+		return;
+	if (*n_list > 0)
+		memcpy(v, *list, *n_list * sizeof(*v));
+	*list = v;
+	for (size_t i = 0; i < k; i++) {
+		v[*n_list] = span_match(c, text, n, article_id, cand[i].start,
+		    cand[i].end,
+		    span_nth(&t, text, cand[i].start, cand[i].end, scratch));
+		if (v[*n_list] == NULL ||
+		    !span_differences(c, v[*n_list], cand[i].differences))
+			break;
+		(*n_list)++;
+	}
+	quote_fold_fini(&t);
+}
+
+/* The occurrences of q's exact text alone (its prefix or suffix missed),
+ * as candidates that differ in "context". */
+static void
+span_context_candidates(struct call *c, const char *text, size_t n,
+    const char *article_id, const Gloss__V1__Quote *q,
+    Gloss__V1__QuoteFailure *f)
+{
+	size_t *at = call_alloc(c, 2 * SPAN_DETAILED * sizeof(*at)), count;
+	struct quote_fold t;
+	unsigned flags = q->loose ? QUOTE_LOOSE : 0;
+
+	if (at == NULL || quote_fold_init(&t, text, n, flags) != STATUS_OK)
+		return;
+	count = quote_find(&t, flags, q->exact, strlen(q->exact), "", "", at,
+	    at + SPAN_DETAILED, SPAN_DETAILED);
+	quote_fold_fini(&t);
+	if (count == SIZE_MAX)
+		return;
+	span_matches(c, text, n, article_id, at, at + SPAN_DETAILED, count,
+	    &f->candidates, &f->n_candidates);
+	for (size_t i = 0; i < f->n_candidates; i++) {
+		f->candidates[i]->differences = call_alloc(c, sizeof(char *));
+		if (f->candidates[i]->differences == NULL)
+			return;
+		f->candidates[i]->differences[0] = (char *)"context";
+		f->candidates[i]->n_differences = 1;
+	}
+}
+
 /* Status.quote for a quote that resolved to no one span: its occurrences,
- * or (none) those of its exact text alone as candidates. */
+ * or (none) where the text nearly has it. */
 static enum status
 span_quote_detail(struct call *c, const char *text, size_t n,
     const char *article_id, const Gloss__V1__Quote *q, const size_t *at,
-    size_t count)
+    const size_t *to, size_t count)
 {
 	Gloss__V1__QuoteFailure *f = call_alloc(c, sizeof(*f));
-	size_t m = strlen(q->exact), *alone;
 
 	if (f == NULL)
 		return call_status(c);
 	gloss__v1__quote_failure__init(f);
 	f->article_id = call_str(article_id);
 	f->occurrence_count = (uint32_t)count;
-	span_matches(c, text, n, article_id, m, at, count, &f->occurrences,
+	span_matches(c, text, n, article_id, at, to, count, &f->occurrences,
 	    &f->n_occurrences);
-	if (count == 0 && (q->prefix[0] != '\0' || q->suffix[0] != '\0') &&
-	    (alone = call_alloc(c, SPAN_DETAILED * sizeof(*alone))) != NULL) {
-		count = text_find(text, n, q->exact, m, "", 0, "", 0, alone,
-		    SPAN_DETAILED);
-		span_matches(c, text, n, article_id, m, alone, count,
-		    &f->candidates, &f->n_candidates);
-	}
+	if (count == 0 && (q->prefix[0] != '\0' || q->suffix[0] != '\0'))
+		span_context_candidates(c, text, n, article_id, q, f);
+	if (count == 0 && f->n_candidates == 0)
+		span_near(c, text, n, article_id, q->exact,
+		    q->loose ? QUOTE_LOOSE : 0, &f->candidates,
+		    &f->n_candidates);
 	c->status.quote = f;
 	return call_status(c);
 }
@@ -292,7 +397,7 @@ span_quote_detail(struct call *c, const char *text, size_t n,
 static enum status
 span_quote_error(struct call *c, const char *text, size_t n,
     const char *article_id, const Gloss__V1__Quote *q, const char *field,
-    const size_t *at, size_t count)
+    const size_t *at, const size_t *to, size_t count)
 {
 	const char *shown = call_clip(c, q->exact, 200);
 
@@ -301,13 +406,15 @@ span_quote_error(struct call *c, const char *text, size_t n,
 		    "'%s' does not occur in article '%s'%s", shown, article_id,
 		    q->prefix[0] || q->suffix[0]
 		        ? " with the prefix/suffix given"
-		        : " (as whole characters; check spacing and accents)");
+		    : q->loose ? " even loosely"
+		               : " (as whole characters; check spacing and "
+		                 "accents, or match loosely)");
 	else if (q->nth == 0)
 		call_fail(c, REASON(QUOTE_AMBIGUOUS), field,
 		    "'%s' occurs %zu times in article '%s'; say which with "
 		    "nth: %s",
 		    shown, count, article_id,
-		    span_list_matches(c, text, n, strlen(q->exact), at, count));
+		    span_list_matches(c, text, n, at, to, count));
 	else if (q->nth > count)
 		call_fail(c, REASON(QUOTE_NTH_OUT_OF_RANGE), field,
 		    "'%s' occurs %zu time%s in article '%s', so there is "
@@ -318,7 +425,27 @@ span_quote_error(struct call *c, const char *text, size_t n,
 		    "occurrence %u is past the %d that glossd counts; use a "
 		    "range",
 		    q->nth, SPAN_MATCHES_MAX);
-	return span_quote_detail(c, text, n, article_id, q, at, count);
+	return span_quote_detail(c, text, n, article_id, q, at, to, count);
+}
+
+/* The occurrences of q in text (canonically equivalent, or loosely if q
+ * says so): their bounds in at[] and to[], their count in *count. */
+static enum status
+span_find(struct call *c, const char *text, size_t n, const Gloss__V1__Quote *q,
+    size_t *at, size_t *to, size_t *count)
+{
+	struct quote_fold t;
+	unsigned flags = q->loose ? QUOTE_LOOSE : 0;
+
+	*count = SIZE_MAX;
+	if (quote_fold_init(&t, text, n, flags) == STATUS_OK)
+		*count = quote_find(&t, flags, q->exact, strlen(q->exact),
+		    q->prefix, q->suffix, at, to, SPAN_MATCHES_MAX);
+	quote_fold_fini(&t);
+	if (*count == SIZE_MAX)
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
+		    "out of memory");
+	return STATUS_OK;
 }
 
 static enum status
@@ -326,8 +453,10 @@ span_from_quote(struct call *c, const char *text, size_t n,
     const char *article_id, const Gloss__V1__Quote *q, const char *field,
     Gloss__V1__Span **out)
 {
-	size_t m = strlen(q->exact), count;
-	size_t *at = call_alloc(c, SPAN_MATCHES_MAX * sizeof(*at));
+	size_t m = strlen(q->exact), count, k;
+	size_t *at = call_alloc(c, 2 * SPAN_MATCHES_MAX * sizeof(*at));
+	size_t *to = at + SPAN_MATCHES_MAX;
+	enum status s;
 
 	if (at == NULL)
 		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
@@ -340,14 +469,14 @@ span_from_quote(struct call *c, const char *text, size_t n,
 		    "the quote is %zu bytes; quote at most %d and use a range "
 		    "for longer spans",
 		    m, SPAN_QUOTE_MAX);
-	count = text_find(text, n, q->exact, m, q->prefix, strlen(q->prefix),
-	    q->suffix, strlen(q->suffix), at, SPAN_MATCHES_MAX);
+	if ((s = span_find(c, text, n, q, at, to, &count)) != STATUS_OK)
+		return s;
 	if (count == 0 || (q->nth == 0 && count > 1) || q->nth > count ||
 	    q->nth > SPAN_MATCHES_MAX)
 		return span_quote_error(c, text, n, article_id, q, field, at,
-		    count);
-	m = at[q->nth > 0 ? q->nth - 1 : 0];
-	return span_from_bytes(c, text, n, m, m + strlen(q->exact), field, out);
+		    to, count);
+	k = q->nth > 0 ? q->nth - 1 : 0;
+	return span_from_bytes(c, text, n, at[k], to[k], field, out);
 }
 
 enum status

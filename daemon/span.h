@@ -25,4 +25,17 @@ enum status span_resolve(struct call *c, const char *text, size_t n,
 Gloss__V1__Span *span_make(struct call *c, const char *text, size_t n,
     size_t start, size_t end);
 
+/*
+ * Where text[0..n) (of article article_id) nearly has `exact`, which
+ * quote_find() missed when folding as `flags` (quote.h): up to SPAN_NEAR
+ * candidates, nearest first, appended to (*list)[0..*n_list) (a new array
+ * in the arena), each with its differences and, as nth, the occurrence
+ * number of its own text as a quote (0: it occurs once).  Adds none when
+ * the arena is spent.
+ */
+#define SPAN_NEAR 10
+void span_near(struct call *c, const char *text, size_t n,
+    const char *article_id, const char *exact, unsigned flags,
+    Gloss__V1__TextMatch ***list, size_t *n_list);
+
 #endif

@@ -1,9 +1,9 @@
 /*
  * text: UTF-8 text and the offsets into it, in the three units clients use
  * (UTF-8 bytes, Unicode code points, UTF-16 code units), grapheme-cluster
- * boundaries and W3C TextQuote anchoring.  Pure functions over caller-owned
- * buffers: no I/O, no global state, nothing here allocates except where a
- * comment says so.
+ * boundaries and W3C TextQuote context (quote.c finds quotes).  Pure functions
+ * over caller-owned buffers: no I/O, no global state, nothing here allocates
+ * except where a comment says so.
  *
  * All offsets are 0-based; spans are half-open [start, end).  Texts passed to
  * any function but text_utf8_check() must already have passed it.
@@ -100,41 +100,5 @@ void text_span_fill(const char *s, size_t n, struct text_span *sp);
  */
 void text_quote_context(const char *s, size_t n, size_t start, size_t end,
     size_t max_chars, size_t *prefix_at, size_t *suffix_end);
-
-/*
- * Occurrences of `exact` (non-empty, m bytes) in s[0..n), in text order.
- * Writes the byte offset of each match's start into at[0..max) and returns
- * how many there are in all (which may exceed max: the caller learns the
- * full count even when it kept only the first few).  A match counts only if
- * it starts and ends on grapheme-cluster boundaries, so "e" does not match
- * inside "é" written as e + U+0301.  When prefix (p bytes) or suffix (q
- * bytes) is non-empty, a match counts only if the text right before it ends
- * with prefix, or the text right after it begins with suffix.
- */
-size_t text_find(const char *s, size_t n, const char *exact, size_t m,
-    const char *prefix, size_t p, const char *suffix, size_t q, size_t *at,
-    size_t max);
-
-/* Bytes (and map entries, minus one) text_fold() may need for n bytes. */
-#define TEXT_FOLD_MAX(n) (4 * (n) + 4)
-
-/*
- * Case-folds s[0..n) (Unicode full case folding, so "ß" and "SS" both
- * become "ss") into out, and records in map[i] the byte offset in s of the
- * code point that produced out[i]; map[len] = n.  out and map must hold
- * TEXT_FOLD_MAX(n) and TEXT_FOLD_MAX(n) + 1 entries.  Returns len.
- */
-size_t text_fold(const char *s, size_t n, char *out, size_t *map);
-
-/*
- * As text_find(), but ignoring case: f[0..fn) and map are text_fold()'s
- * output for s[0..n), and exact, prefix and suffix are already folded.
- * A match must cover whole code points of s and whole grapheme clusters;
- * its bounds in s go to start[] and end[] (the lengths may differ from m).
- */
-size_t text_find_folded(const char *s, size_t n, const char *f, size_t fn,
-    const size_t *map, const char *exact, size_t m, const char *prefix,
-    size_t p, const char *suffix, size_t q, size_t *start, size_t *end,
-    size_t max);
 
 #endif

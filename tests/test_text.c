@@ -169,33 +169,6 @@ test_grapheme_long_flag_run(void **state)
 }
 
 static void
-test_find(void **state)
-{
-	const char *s = "Huang met Huang; “Huang” left. cafe\xcc\x81 cafe";
-	size_t n = strlen(s), at[2];
-
-	(void)state;
-	assert_int_equal(text_find(s, n, "Huang", 5, "", 0, "", 0, at, 2), 3);
-	assert_int_equal(at[0], 0);
-	assert_int_equal(at[1], 10);
-	/* With a prefix or suffix. */
-	assert_int_equal(text_find(s, n, "Huang", 5, "“", 3, "", 0, at, 2), 1);
-	assert_int_equal(at[0], 20);
-	assert_int_equal(text_find(s, n, "Huang", 5, "", 0, " met", 4, at, 2),
-	    1);
-	assert_int_equal(at[0], 0);
-	/* "cafe" matches only where no combining mark follows. */
-	assert_int_equal(text_find(s, n, "cafe", 4, "", 0, "", 0, at, 2), 1);
-	assert_int_equal(at[0], n - 4);
-	/* 👍 alone never matches inside 👍🏽. */
-	assert_int_equal(text_find("a👍🏽", 9, "👍", 4, "", 0, "", 0, at, 2),
-	    0);
-	assert_int_equal(text_find("aaa", 3, "aa", 2, "", 0, "", 0, at, 2), 2);
-	assert_int_equal(text_find("abc", 3, "abcd", 4, "", 0, "", 0, at, 2),
-	    0);
-}
-
-static void
 test_quote_context(void **state)
 {
 	const char *s = counts[3].text; /* Arabic: 2-byte letters */
@@ -257,42 +230,6 @@ test_span_table(void **state)
 		assert_true(text_is_grapheme_boundary(c->text, n, c->b0));
 		assert_true(text_is_grapheme_boundary(c->text, n, c->b1));
 	}
-}
-
-static void
-test_find_folded(void **state)
-{
-	const char *s =
-	    "Straße, STRASSE e straße; ÉCOLE école; CAFÉ cafe\xcc\x81";
-	size_t n = strlen(s), fn, map[256], at[8], to[8], k;
-	char f[256], needle[64];
-	size_t nmap[64];
-
-	(void)state;
-	assert_true(TEXT_FOLD_MAX(n) < sizeof(f));
-	fn = text_fold(s, n, f, map);
-	k = text_fold("STRASSE", 7, needle, nmap);
-	assert_int_equal(text_find_folded(s, n, f, fn, map, needle, k, "", 0,
-	                     "", 0, at, to, 8),
-	    3);
-	assert_int_equal(at[0], 0);
-	assert_int_equal(to[0], 7); /* "Straße": ß is 2 bytes */
-	assert_int_equal(at[1], 9);
-	assert_int_equal(to[1], 16);
-	/* "s" alone never matches half of ß's "ss". */
-	k = text_fold("SS", 2, needle, nmap);
-	assert_int_equal(text_find_folded(s, n, f, fn, map, needle, 1, "", 0,
-	                     "", 0, at, to, 8),
-	    5); /* S of "Straße", three of "STRASSE", s of "straße" */
-	k = text_fold("École", strlen("École"), needle, nmap);
-	assert_int_equal(text_find_folded(s, n, f, fn, map, needle, k, "", 0,
-	                     "", 0, at, to, 8),
-	    2);
-	/* No normalization: precomposed "café" does not find e + U+0301. */
-	k = text_fold("café", strlen("café"), needle, nmap);
-	assert_int_equal(text_find_folded(s, n, f, fn, map, needle, k, "", 0,
-	                     "", 0, at, to, 8),
-	    1);
 }
 
 struct clip_case {
@@ -367,10 +304,8 @@ main(void)
 		cmocka_unit_test(test_offsets_arabic_example),
 		cmocka_unit_test(test_grapheme_boundaries),
 		cmocka_unit_test(test_grapheme_long_flag_run),
-		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_quote_context),
 		cmocka_unit_test(test_span_table),
-		cmocka_unit_test(test_find_folded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
