@@ -31,7 +31,7 @@ build-asan: deps
 # glossd's socket is DATA/glossd.sock; with LISTEN it must be named too, since
 # --listen replaces the default.
 run: build
-	@mkdir -p $(DATA)
+	@mkdir -p -m 700 $(DATA)
 	./$(BUILD)/glossd --data $(DATA) $(if $(LISTEN),--listen \
 		ipc://$(abspath $(DATA))/glossd.sock $(addprefix --listen ,$(LISTEN)))
 
