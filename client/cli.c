@@ -14,6 +14,42 @@
 /* --json given: errors go to stderr as JSON too (cli_die has no cli). */
 static bool cli_json_errors;
 
+/* Colour on a terminal, unless NO_COLOR is set (no-color.org) or the
+ * terminal says it has none (TERM=dumb). */
+static bool
+cli_colour_auto(void)
+{
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	return isatty(STDOUT_FILENO) && (no == NULL || no[0] == '\0') &&
+	       (term == NULL || strcmp(term, "dumb") != 0);
+}
+
+/* --color[=WHEN]: always (the default of a bare --color), never, auto. */
+static bool
+cli_colour(const char *when)
+{
+	if (when == NULL || strcmp(when, "always") == 0)
+		return true;
+	if (strcmp(when, "never") == 0)
+		return false;
+	if (strcmp(when, "auto") == 0)
+		return cli_colour_auto();
+	cli_die("--color takes auto, always or never, not '%s'", when);
+}
+
+/* --socket PATH without a scheme is the local socket at PATH. */
+static const char *
+cli_socket_url(const char *arg)
+{
+	static char url[4096];
+
+	if (strstr(arg, "://") != NULL)
+		return arg;
+	snprintf(url, sizeof(url), "ipc://%s", arg);
+	return url;
+}
+
 void
 cli_init(struct cli *cli)
 {
@@ -29,7 +65,7 @@ cli_init(struct cli *cli)
 	if (user == NULL || user[0] == '\0')
 		user = getenv("USER");
 	cli->author = user != NULL ? user : (char *)"";
-	cli->tty = isatty(STDOUT_FILENO);
+	cli->tty = cli_colour_auto();
 }
 
 int
@@ -148,7 +184,10 @@ cli_common_option(struct cli *cli, int ch, char *arg)
 {
 	switch (ch) {
 	case CLI_OPT_SOCKET:
-		cli->url = arg;
+		cli->url = cli_socket_url(arg);
+		return true;
+	case CLI_OPT_COLOR:
+		cli->tty = cli_colour(arg);
 		return true;
 	case CLI_OPT_JSON:
 		cli->json = cli_json_errors = true;

@@ -19,7 +19,8 @@ struct cli {
 	bool author_given; /* --as or $GLOSS_USER */
 	const char *token_file; /* --token-file; NULL: the environment's */
 	bool json;
-	bool tty; /* stdout is a terminal: colour and progress allowed */
+	bool tty; /* colour: a terminal without NO_COLOR or TERM=dumb, or
+	             --color */
 	struct rpc_client *rpc;
 	int code;   /* the last cli_call()'s status code (0: OK) */
 	int failed; /* the first refused call's code (0: none) */
@@ -38,6 +39,7 @@ struct cli {
 	    { "tls-cert", required_argument, NULL, CLI_OPT_TLS_CERT },     \
 	    { "tls-key", required_argument, NULL, CLI_OPT_TLS_KEY },       \
 	    { "token-file", required_argument, NULL, CLI_OPT_TOKEN_FILE }, \
+	    { "color", optional_argument, NULL, CLI_OPT_COLOR },           \
 	{                                                                  \
 		"help", no_argument, NULL, 'h'                             \
 	}
@@ -51,7 +53,8 @@ enum {
 	CLI_OPT_TLS_CERT,
 	CLI_OPT_TLS_KEY,
 	CLI_OPT_TOKEN_FILE,
-	CLI_OPT_VERB, /* verbs number their own long-only options from here */
+	CLI_OPT_COLOR, /* --color[=auto|always|never] */
+	CLI_OPT_VERB,  /* verbs number their own long-only options from here */
 };
 
 /* Settings from the environment and defaults, before any flag. */

@@ -171,6 +171,78 @@ def test_help():
               verb + " --help")
 
 
+def in_pty(*args, env=None):
+    """gloss run with a pseudo-terminal as its standard output (a real
+    terminal as far as isatty() knows); what it printed."""
+    import pty
+    import subprocess
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.run([glosstest.GLOSS, *args], stdout=slave,
+                           stderr=subprocess.PIPE, env=env, timeout=30)
+        os.close(slave)
+        slave = -1
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other side is closed
+                break
+            if not chunk:
+                break
+            out += chunk
+        return p.returncode, out
+    finally:
+        if slave >= 0:
+            os.close(slave)
+        os.close(master)
+
+
+def test_conventions():
+    """What people expect of a command line: options before the verb,
+    -V, help VERB, did-you-mean, a socket path without a scheme, and
+    colour only where it belongs (NO_COLOR, TERM=dumb, --color)."""
+    sock = os.environ["GLOSS_SOCKET"]
+    r = gloss("--socket", sock, "--json", "info")
+    check(r.returncode == 0 and json.loads(r.stdout)["protocol"] ==
+          "gloss.v1", "options before the verb: %s" % r.stderr)
+    r = gloss("--socket", sock[len("ipc://"):], "info")
+    check(r.returncode == 0, "--socket PATH without ipc://: %s" % r.stderr)
+    r = gloss("-V")
+    check(r.returncode == 0 and r.stdout.startswith(b"gloss "), "-V")
+    r = gloss("help", "tag")
+    check(r.returncode == 0 and r.stdout.startswith(b"usage: gloss tag"),
+          "help tag: %s" % r.stdout[:80])
+    r = gloss("tga")
+    check(r.returncode == 2 and b"did you mean tag?" in r.stderr,
+          "tga: %s" % r.stderr)
+    art = "000_37e09da8a1b7b9fa"
+    t = gloss("tag", art, "--quote", "Jensen Huang", "--label", "PERSON")
+    check(t.returncode == 0, "a tag to colour: %s" % t.stderr)
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("NO_COLOR", "TERM")}
+    code, out = in_pty("show", art, env=dict(base, TERM="xterm"))
+    check(code == 0 and b"\033[" in out, "colour on a terminal")
+    code, out = in_pty("show", art, env=dict(base, TERM="xterm",
+                                             NO_COLOR="1"))
+    check(code == 0 and b"\033[" not in out and b"[" in out,
+          "NO_COLOR: marks without colour")
+    code, out = in_pty("show", art, env=dict(base, TERM="dumb"))
+    check(code == 0 and b"\033[" not in out, "TERM=dumb: no colour")
+    code, out = in_pty("show", art, "--color=never",
+                       env=dict(base, TERM="xterm"))
+    check(code == 0 and b"\033[" not in out, "--color=never")
+    r = gloss("show", art, "--color=always")
+    check(r.returncode == 0 and b"\033[" in r.stdout,
+          "--color=always into a pipe")
+    r = gloss("show", art)
+    check(r.returncode == 0 and b"\033[" not in r.stdout,
+          "no colour into a pipe")
+    r = gloss("show", art, "--color=sometimes")
+    check(r.returncode != 0 and b"auto, always or never" in r.stderr,
+          "--color=sometimes refused: %s" % r.stderr)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="gloss-cli-")
     os.environ["GLOSS_SOCKET"] = "ipc://" + tmp + "/data/glossd.sock"
@@ -184,6 +256,7 @@ def main():
         test_errors(tmp)
         test_delete()
         test_help()
+        test_conventions()
         r = gloss("info", "--json")
         check(r.returncode == 0 and json.loads(r.stdout)["protocol"] ==
               "gloss.v1", "info --json")
