@@ -231,7 +231,8 @@ ann_put_extra(FILE *f, const Gloss__V1__Annotation *a)
 		    e->canonical_name[0] ? ")" : "");
 		break;
 	case GLOSS__V1__ANNOTATION__BODY_FACT_CORRECTION:
-		fprintf(f, " → \"%s\"", c->corrected);
+		if (c->corrected[0] != '\0') /* "supported" needs none */
+			fprintf(f, " → \"%s\"", c->corrected);
 		if (c->n_evidence > 0)
 			fprintf(f, " (%zu evidence)", c->n_evidence);
 		break;

@@ -1,5 +1,6 @@
 /* cmd_feed: the verbs for following and measuring the corpus: changes,
  * stats, group. */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,14 +131,37 @@ static const struct cli_verb stats_verb = { "stats",
 	"  -g, --group ID     one translation group\n"
 	"      --json, --socket URL, --timeout MS\n" };
 
+/* A key as the other verbs say it: KIND_FACT_CORRECTION is
+ * "fact-correction", STATE_DELETED "deleted" (--kind's words); other
+ * keys (labels, authors, languages) as they are. */
+static void
+stats_print_key(const char *key)
+{
+	const char *p = strncmp(key, "KIND_", 5) == 0    ? key + 5
+	                : strncmp(key, "STATE_", 6) == 0 ? key + 6
+	                                                 : NULL;
+	int n = 0;
+
+	if (p == NULL) {
+		printf("  %-28s", key);
+		return;
+	}
+	n = printf("  ");
+	for (; *p != '\0'; p++, n++)
+		putchar(*p == '_' ? '-' : tolower((unsigned char)*p));
+	printf("%*s", n < 30 ? 30 - n : 0, "");
+}
+
 static void
 stats_print_counts(const char *title, Gloss__V1__Count **c, size_t n)
 {
 	if (n == 0)
 		return;
 	printf("%s\n", title);
-	for (size_t i = 0; i < n; i++)
-		printf("  %-28s %8" PRIu64 "\n", c[i]->key, c[i]->count);
+	for (size_t i = 0; i < n; i++) {
+		stats_print_key(c[i]->key);
+		printf(" %8" PRIu64 "\n", c[i]->count);
+	}
 }
 
 int

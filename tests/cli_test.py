@@ -238,6 +238,16 @@ def test_conventions():
     r = gloss("show", art)
     check(r.returncode == 0 and b"\033[" not in r.stdout,
           "no colour into a pipe")
+    r = gloss("correct", art, "--quote", "NPR", "--nth", "1", "--verdict",
+              "supported")
+    check(r.returncode == 0 and "→".encode() not in r.stdout,
+          "a supported claim without --to prints no arrow: %s %s"
+          % (r.stdout, r.stderr))
+    r = gloss("stats")
+    check(r.returncode == 0 and b"\n  entity " in r.stdout and
+          b"\n  fact-correction " in r.stdout and b"KIND_" not in r.stdout
+          and b"STATE_" not in r.stdout and b"\n  active " in r.stdout,
+          "stats says kinds and states as the verbs do: %s" % r.stdout)
     r = gloss("show", art, "--color=sometimes")
     check(r.returncode != 0 and b"auto, always or never" in r.stderr,
           "--color=sometimes refused: %s" % r.stderr)
