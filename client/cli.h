@@ -98,6 +98,10 @@ void cli_die_as(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 
 /* Prints the verb's usage on stderr, with a reason, and exits 2. */
+/* lang.c: whether tag is a BCP 47 tag of a language ICU knows; if not, a
+ * sentence in why (naming the tag meant, as en for "english"). */
+bool lang_check(const char *tag, char *why, size_t whylen);
+
 void cli_usage_die(const struct cli_verb *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 

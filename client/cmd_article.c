@@ -181,6 +181,7 @@ cmd_import(struct cli *cli, int argc, char **argv)
 		{ "meta", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 } };
 	struct import_options o = { 0 };
+	char why[256];
 	int ch, failed = 0;
 
 	if (cmd_import_is_records(argc, argv))
@@ -203,6 +204,8 @@ cmd_import(struct cli *cli, int argc, char **argv)
 	if (o.lang == NULL)
 		cli_usage_die(&import_verb,
 		    "give the text's language: --lang TAG");
+	if (!lang_check(o.lang, why, sizeof(why)))
+		cli_usage_die(&import_verb, "%s", why);
 	if (optind == argc)
 		cli_usage_die(&import_verb, "name at least one FILE");
 	if (o.id != NULL && argc - optind > 1)

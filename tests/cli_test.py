@@ -248,6 +248,13 @@ def test_conventions():
           b"\n  fact-correction " in r.stdout and b"KIND_" not in r.stdout
           and b"STATE_" not in r.stdout and b"\n  active " in r.stdout,
           "stats says kinds and states as the verbs do: %s" % r.stdout)
+    for tag, says in (("english", b"did you mean en?"),
+                      ("Portuguese", b"did you mean pt?"),
+                      ("xx", b"not a BCP 47 tag of a known language")):
+        r = gloss("import", "--lang", tag, os.path.join(SEEDS,
+                                                       art + ".txt"))
+        check(r.returncode == 2 and says in r.stderr,
+              "--lang %s refused: %s" % (tag, r.stderr))
     r = gloss("show", art, "--color=sometimes")
     check(r.returncode != 0 and b"auto, always or never" in r.stderr,
           "--color=sometimes refused: %s" % r.stderr)
