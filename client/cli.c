@@ -157,11 +157,17 @@ cli_usage_die(const struct cli_verb *v, const char *fmt, ...)
 {
 	va_list ap;
 
+	const char *end = strstr(v->usage, "\n\n");
+
 	fprintf(stderr, "gloss %s: ", v->name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n\n%s", v->usage);
+	/* The reason, then the usage line (not the whole help, which would
+	 * bury the one line that matters) and where the rest is. */
+	fprintf(stderr, "\n%.*s\n(gloss %s --help explains it)\n",
+	    end != NULL ? (int)(end - v->usage) : (int)strlen(v->usage),
+	    v->usage, v->name);
 	exit(2);
 }
 

@@ -213,6 +213,12 @@ def test_conventions():
     r = gloss("help", "tag")
     check(r.returncode == 0 and r.stdout.startswith(b"usage: gloss tag"),
           "help tag: %s" % r.stdout[:80])
+    r = gloss("tag", "000_37e09da8a1b7b9fa", "--label", "PERSON")
+    err = r.stderr.decode()
+    check(r.returncode == 2 and err.startswith("gloss tag: ") and
+          "usage: gloss tag" in err and "--help explains it" in err and
+          "--prefix" not in err, "a usage error: the reason and the usage "
+          "line, not the whole help: %s" % err)
     r = gloss("tga")
     check(r.returncode == 2 and b"did you mean tag?" in r.stderr,
           "tga: %s" % r.stderr)
