@@ -258,6 +258,24 @@ def test_roundtrip(tmp, sock):
     gt.stop_glossd(proc)
 
 
+def test_article_gone(tmp):
+    """The restored revision is checked again: on a deleted article it is
+    refused, and nothing changes."""
+    path = os.path.join(tmp, "gone.txt")
+    with open(path, "w") as f:
+        f.write(TEXT)
+    check(gloss("import", "--lang", "ar", "--id", "gone", path)
+          .returncode == 0, "import gone")
+    a = one("tag", "gone", "--quote", "ترامب", "--label", "PERSON")
+    one("edit", a["id"], "--label", "ORG")
+    r = gloss("rm-article", "gone")
+    check(r.returncode == 0, "rm-article: %s" % r.stderr)
+    refuse("revert on a deleted article", ["revert", a["id"]],
+           "FAILED_PRECONDITION", "gone")
+    check(rows("history", a["id"])[-1]["revision"] == "2",
+          "nothing stored by the refusal")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -279,6 +297,7 @@ def main():
         test_undelete(c, aid)
         test_stale(c, aid)
     test_if_revision(aid)
+    test_article_gone(tmp)
     test_roundtrip(tmp, sock)
     test_owner(tcp_url, sock)
     gt.stop_glossd(proc)
