@@ -656,7 +656,7 @@ def snapshot():
 def test_help():
     r = gloss("--help")
     for verb in ("tag", "correct", "flag", "note", "annotations", "edit",
-                 "rm", "history", "find", "labels", "show"):
+                 "rm", "revert", "history", "find", "labels", "show"):
         check(("\n  " + verb + " ").encode() in r.stdout,
               "--help lists " + verb)
         h = gloss(verb, "--help")
