@@ -60,6 +60,8 @@ enum {
 	OPT_ALL,
 	OPT_FOLD,
 	OPT_LOOSE,
+	OPT_IF_REVISION,
+	OPT_REV_TO,
 };
 
 #define NBODY (OPT_BODY_END - OPT_LABEL)
@@ -149,6 +151,7 @@ struct ann_opts {
 	Gloss__V1__Quote ev_quote[ANN_EVIDENCE_MAX];
 	size_t n_ev;
 	uint32_t source_nth;
+	uint64_t if_revision; /* --if-revision N; 0: not given */
 	Gloss__V1__SpanSelector source_sel;
 	Gloss__V1__Quote source_quote;
 };
@@ -214,6 +217,18 @@ void ann_hint_on(struct cli *cli, const char *verb, const char *target);
 /* ann_args.c */
 /* An annotation id: a positive decimal number, or a usage error. */
 uint64_t ann_id(const struct cli_verb *v, const char *arg);
+
+/* A revision number (1 or more) given to flag `flag`; dies if it is not. */
+uint64_t ann_revision(const struct cli_verb *v, const char *flag,
+    const char *arg);
+
+/*
+ * For --if-revision `want` (0: none): exits ABORTED, saying who changed
+ * annotation a and when, unless a is revision `want`.  The write then
+ * carries a's etag, so a change after this read is refused by glossd.
+ */
+void ann_if_revision(const Gloss__V1__Annotation *a, uint64_t want,
+    const char *verb);
 
 /* Body option code's bit in ann_opts.given. */
 unsigned ann_bit(int code);

@@ -46,6 +46,23 @@ ann_id(const struct cli_verb *v, const char *arg)
 	return (uint64_t)id;
 }
 
+uint64_t
+ann_revision(const struct cli_verb *v, const char *flag, const char *arg)
+{
+	unsigned long long n;
+	char *end;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (errno != 0 || *end != '\0' || arg[0] < '0' || arg[0] > '9' ||
+	    n == 0)
+		cli_usage_die(v,
+		    "%s takes a revision number such as 2 (gloss history ID "
+		    "lists them), not '%s'",
+		    flag, arg);
+	return (uint64_t)n;
+}
+
 static Gloss__V1__Unit
 ann_unit(const struct cli_verb *v, const char *arg)
 {
@@ -257,7 +274,10 @@ ann_parse(struct cli *cli, const struct cli_verb *v, int argc, char **argv,
 	gloss__v1__quote__init(&o->sel.pending);
 	o->sel.unit = GLOSS__V1__UNIT__UNIT_CHARS;
 	while ((ch = cli_getopt(cli, v, argc, argv, "h", longopts)) != -1)
-		if (!ann_span_option(v, &o->sel, ch, optarg))
+		if (ch == OPT_IF_REVISION)
+			o->if_revision =
+			    ann_revision(v, "--if-revision", optarg);
+		else if (!ann_span_option(v, &o->sel, ch, optarg))
 			ann_body_option(v, o, ch, optarg);
 	ann_sel_finish(v, &o->sel);
 	for (size_t i = 0; i < o->n_ev; i++) /* --loose: every quote */

@@ -51,6 +51,24 @@ ann_aborted(struct cli *cli, uint64_t id, const char *verb)
 	    verb, id);
 }
 
+void
+ann_if_revision(const Gloss__V1__Annotation *a, uint64_t want, const char *verb)
+{
+	char when[32];
+
+	if (want == 0 || a->revision == want)
+		return;
+	cli_die_as(GLOSS__V1__CODE__ABORTED,
+	    "annotation %" PRIu64 " is revision %" PRIu64 " (%s by %s at %s),"
+	    " not revision %" PRIu64 " as --if-revision says; nothing was "
+	    "changed: see what changed with `gloss history %" PRIu64
+	    "`, then run `gloss %s` again",
+	    a->id, a->revision,
+	    a->state == GLOSS__V1__STATE__STATE_DELETED ? "deleted" : "changed",
+	    a->updated_by, ann_time(a->update_time_ms, when), want, a->id,
+	    verb);
+}
+
 /* Sends a write of annotation id; exits if glossd refuses it. */
 Gloss__V1__Reply *
 ann_write(struct cli *cli, Gloss__V1__Request *q, uint64_t id, const char *verb)

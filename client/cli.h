@@ -147,6 +147,7 @@ int cmd_note(struct cli *cli, int argc, char **argv);
 int cmd_annotations(struct cli *cli, int argc, char **argv);
 int cmd_edit(struct cli *cli, int argc, char **argv);
 int cmd_rm(struct cli *cli, int argc, char **argv);
+int cmd_revert(struct cli *cli, int argc, char **argv);
 int cmd_history(struct cli *cli, int argc, char **argv);
 int cmd_find(struct cli *cli, int argc, char **argv);
 int cmd_labels(struct cli *cli, int argc, char **argv);

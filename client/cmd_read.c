@@ -17,10 +17,11 @@ static const struct cli_verb annotations_verb = { "annotations",
 	"usage: gloss annotations [ARTICLE] [--kind KIND] [--label LABEL] "
 	"[options]\n"
 	"\n"
-	"Lists annotations in id order: id, kind, label (entity label, "
-	"verdict,\n"
-	"MQM category/severity, or note), the spans' character offsets, who\n"
-	"made it, and the quoted text.  Without ARTICLE, of every article.\n"
+	"Lists annotations in id order: id, revision (for --if-revision), "
+	"kind,\n"
+	"label (entity label, verdict, MQM category/severity, or note), the\n"
+	"spans' character offsets, who made it, and the quoted text.  Without "
+	"ARTICLE, of every article.\n"
 	"\n"
 	"  --kind KIND        entity, fact-correction, translation-note or "
 	"note\n"
@@ -33,7 +34,7 @@ static const struct cli_verb annotations_verb = { "annotations",
 	"  --socket URL, --timeout MS\n" };
 
 struct annotations_widths {
-	int article, id, kind, label, chars, author;
+	int article, id, rev, kind, label, chars, author;
 };
 
 static void
@@ -42,13 +43,15 @@ annotations_widths(struct annotations_widths *w, const struct ann_list *l)
 	char buf[512], id[24];
 	int n;
 
-	*w = (struct annotations_widths){ 7, 2, 4, 5, 5, 6 };
+	*w = (struct annotations_widths){ 7, 2, 3, 4, 5, 5, 6 };
 	for (size_t i = 0; i < l->n; i++) {
 		const Gloss__V1__Annotation *a = l->items[i];
 		n = cli_width(a->article_id);
 		w->article = n > w->article ? n : w->article;
 		n = snprintf(id, sizeof(id), "%" PRIu64, a->id);
 		w->id = n > w->id ? n : w->id;
+		n = snprintf(id, sizeof(id), "%" PRIu64, a->revision);
+		w->rev = n > w->rev ? n : w->rev;
 		n = cli_width(ann_kind_name(a->kind));
 		w->kind = n > w->kind ? n : w->kind;
 		n = cli_width(ann_label(a, buf, sizeof(buf)));
@@ -70,6 +73,8 @@ annotations_row(const struct annotations_widths *w,
 		cli_pad(a->article_id, w->article);
 	snprintf(id, sizeof(id), "%" PRIu64, a->id);
 	cli_pad(id, w->id);
+	snprintf(id, sizeof(id), "%" PRIu64, a->revision);
+	cli_pad(id, w->rev);
 	cli_pad(ann_kind_name(a->kind), w->kind);
 	cli_pad(ann_label(a, buf, sizeof(buf)), w->label);
 	cli_pad(ann_chars(a, buf, sizeof(buf)), w->chars);
@@ -89,6 +94,7 @@ annotations_print(const struct ann_list *l, bool article)
 	if (article)
 		cli_pad("ARTICLE", w.article);
 	cli_pad("ID", w.id);
+	cli_pad("REV", w.rev);
 	cli_pad("KIND", w.kind);
 	cli_pad("LABEL", w.label);
 	cli_pad("CHARS", w.chars);

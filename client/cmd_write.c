@@ -1,6 +1,6 @@
 /*
  * cmd_write: the verbs that write annotations: tag, correct, flag, note,
- * edit, rm.  They turn flags into requests; they never check a span, a
+ * edit, rm, revert.  They turn flags into requests; they never check a span, a
  * label or an etag themselves: glossd does, and says why.
  */
 #include <errno.h>
@@ -253,7 +253,11 @@ static const struct cli_verb edit_verb = { "edit",
 	"                       [--source ID]  --comment TEXT\n"
 	"  a note:              --text NOTE\n"
 	"  any kind:            --quote and --span replace all its spans:\n"
-	"\n" ANN_SPAN_HELP "\n" ANN_COMMON_HELP };
+	"\n" ANN_SPAN_HELP "\n"
+	"  --if-revision N    only if it is still revision N (gloss "
+	"annotations\n"
+	"                     and gloss history show it); else nothing "
+	"changes\n" ANN_COMMON_HELP };
 
 /* Dies unless every body flag given belongs to a's kind. */
 static void
@@ -282,6 +286,7 @@ cmd_edit(struct cli *cli, int argc, char **argv)
 		ANN_TRANSLATION_OPTIONS,
 		{ "comment", required_argument, NULL, OPT_COMMENT },
 		{ "text", required_argument, NULL, OPT_TEXT },
+		{ "if-revision", required_argument, NULL, OPT_IF_REVISION },
 		{ NULL, 0, NULL, 0 } };
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
 	Gloss__V1__UpdateAnnotationRequest u =
@@ -300,6 +305,7 @@ cmd_edit(struct cli *cli, int argc, char **argv)
 	if ((got = ann_get(cli, a.id)) == NULL)
 		return 1;
 	cur = got->get_annotation->annotation;
+	ann_if_revision(cur, o.if_revision, "edit");
 	edit_check(&o, cur);
 	a.etag = cur->etag;
 	a.select = o.sel.ptr;
@@ -326,6 +332,8 @@ static const struct cli_verb rm_verb = { "rm",
 	"and when (gloss history ID).  If someone changes it while this runs,\n"
 	"nothing is deleted and gloss says who did.\n"
 	"\n"
+	"  --if-revision N    only if it is still revision N; else nothing "
+	"changes\n"
 	"  --json             print the tombstone as JSON\n"
 	"  --socket URL, --timeout MS, --as NAME\n" };
 
@@ -333,24 +341,80 @@ int
 cmd_rm(struct cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = { CLI_COMMON_OPTIONS,
+		{ "if-revision", required_argument, NULL, OPT_IF_REVISION },
 		{ NULL, 0, NULL, 0 } };
 	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
 	Gloss__V1__DeleteAnnotationRequest d =
 	    GLOSS__V1__DELETE_ANNOTATION_REQUEST__INIT;
 	Gloss__V1__Reply *got, *r;
+	uint64_t want = 0;
+	int ch;
 
-	while (cli_getopt(cli, &rm_verb, argc, argv, "h", longopts) != -1)
-		;
+	while (
+	    (ch = cli_getopt(cli, &rm_verb, argc, argv, "h", longopts)) != -1)
+		if (ch == OPT_IF_REVISION)
+			want = ann_revision(&rm_verb, "--if-revision", optarg);
 	if (argc - optind != 1)
 		cli_usage_die(&rm_verb, "name one annotation ID");
 	d.id = ann_id(&rm_verb, argv[optind]);
 	if ((got = ann_get(cli, d.id)) == NULL)
 		return 1;
+	ann_if_revision(got->get_annotation->annotation, want, "rm");
 	d.etag = got->get_annotation->annotation->etag;
 	q.body_case = GLOSS__V1__REQUEST__BODY_DELETE_ANNOTATION;
 	q.delete_annotation = &d;
 	r = ann_write(cli, &q, d.id, "rm");
 	ann_print_result(cli, "deleted", r->delete_annotation->annotation);
+	rpc_reply_free(r);
+	rpc_reply_free(got);
+	return 0;
+}
+
+/* ------------------------------------------------------------ revert */
+
+static const struct cli_verb revert_verb = { "revert",
+	"usage: gloss revert ID [--to REV] [options]\n"
+	"\n"
+	"Makes revision REV of annotation ID (default: the one before the\n"
+	"current) its new revision: an undo, which history keeps.  A deleted\n"
+	"annotation comes back under its id.  If someone changes it while\n"
+	"this runs, nothing changes and gloss says who did.\n"
+	"\n"
+	"  --to REV           the revision to go back to (gloss history ID)\n"
+	"  --json             print the new revision as JSON\n"
+	"  --socket URL, --timeout MS, --as NAME\n"
+	"\n"
+	"  gloss revert 7            undo the last change (or the deletion)\n"
+	"  gloss revert 7 --to 1     back to annotation 7 as created\n" };
+
+int
+cmd_revert(struct cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = { CLI_COMMON_OPTIONS,
+		{ "to", required_argument, NULL, OPT_REV_TO },
+		{ NULL, 0, NULL, 0 } };
+	Gloss__V1__Request q = GLOSS__V1__REQUEST__INIT;
+	Gloss__V1__RestoreAnnotationRevisionRequest rr =
+	    GLOSS__V1__RESTORE_ANNOTATION_REVISION_REQUEST__INIT;
+	Gloss__V1__Reply *got, *r;
+	int ch;
+
+	while ((ch = cli_getopt(cli, &revert_verb, argc, argv, "h",
+	            longopts)) != -1)
+		if (ch == OPT_REV_TO)
+			rr.revision =
+			    ann_revision(&revert_verb, "--to", optarg);
+	if (argc - optind != 1)
+		cli_usage_die(&revert_verb, "name one annotation ID");
+	rr.id = ann_id(&revert_verb, argv[optind]);
+	if ((got = ann_get(cli, rr.id)) == NULL)
+		return 1;
+	rr.etag = got->get_annotation->annotation->etag;
+	q.body_case = GLOSS__V1__REQUEST__BODY_RESTORE_ANNOTATION_REVISION;
+	q.restore_annotation_revision = &rr;
+	r = ann_write(cli, &q, rr.id, "revert");
+	ann_print_result(cli, "reverted",
+	    r->restore_annotation_revision->annotation);
 	rpc_reply_free(r);
 	rpc_reply_free(got);
 	return 0;

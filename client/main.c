@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "annotations", cmd_annotations, "list an article's annotations" },
 	{ "edit", cmd_edit, "change an annotation (label, spans, ...)" },
 	{ "rm", cmd_rm, "delete an annotation (a tombstone)" },
+	{ "revert", cmd_revert, "undo: an earlier revision made current" },
 	{ "history", cmd_history, "every revision of an annotation" },
 	{ "find", cmd_find, "find text: occurrences, numbers, context" },
 	{ "labels", cmd_labels, "list label sets; labels add SET NAME" },

@@ -308,3 +308,109 @@ annotation_delete(struct call *c)
 		return s;
 	return ann_reply(c, GLOSS__V1__REPLY__BODY_DELETE_ANNOTATION, a);
 }
+
+/* Revision `rev` of `now` (0: the one before it), which a restore may make
+ * current: not the current one, not a deletion. */
+static enum status
+ann_find_revision(struct call *c, const Gloss__V1__Annotation *now,
+    uint64_t rev, Gloss__V1__Annotation **a)
+{
+	enum status s;
+
+	if (rev == 0 && now->revision < 2)
+		return call_fail(c, REASON(REVISION_NOT_RESTORABLE), "revision",
+		    "annotation %" PRIu64 " has only revision 1: there is "
+		    "no earlier one to go back to",
+		    now->id);
+	if (rev == 0)
+		rev = now->revision - 1;
+	if (rev > now->revision)
+		return call_fail(c, REASON(REVISION_NOT_FOUND), "revision",
+		    "annotation %" PRIu64 " has no revision %" PRIu64
+		    " (its revisions are 1 to %" PRIu64 ")",
+		    now->id, rev, now->revision);
+	if (rev == now->revision)
+		return call_fail(c, REASON(REVISION_NOT_RESTORABLE), "revision",
+		    "revision %" PRIu64 " is annotation %" PRIu64 "'s current "
+		    "one; name an earlier revision",
+		    rev, now->id);
+	s = store_revision_get(c->txn, now->id, rev, &c->allocator, a);
+	if (s != STATUS_OK)
+		return call_error(c, s,
+		    "cannot read revision %" PRIu64 " of annotation %" PRIu64,
+		    rev, now->id);
+	if ((*a)->state == GLOSS__V1__STATE__STATE_DELETED)
+		return call_fail(c, REASON(REVISION_NOT_RESTORABLE), "revision",
+		    "revision %" PRIu64 " of annotation %" PRIu64 " is its "
+		    "deletion; name a revision before it",
+		    rev, now->id);
+	return STATUS_OK;
+}
+
+/* The current revision `now` (live or deleted) at the etag given, which
+ * the caller may change. */
+static enum status
+ann_find_for_restore(struct call *c, uint64_t id, const char *etag,
+    Gloss__V1__Annotation **now)
+{
+	enum status s;
+
+	if ((s = annotation_find(c, id, now)) != STATUS_OK)
+		return s;
+	if (etag[0] == '\0')
+		return call_fail(c, REASON(FIELD_REQUIRED), "etag",
+		    "a restore needs the etag of the current revision; read "
+		    "annotation %" PRIu64 " first",
+		    id);
+	if (strcmp(etag, (*now)->etag) != 0) {
+		call_fail(c, REASON(STALE_ETAG), "etag",
+		    "annotation %" PRIu64 " changed since you read it: it is "
+		    "now revision %" PRIu64 " by %s (etag %s, yours %s); "
+		    "read it again",
+		    id, (*now)->revision, (*now)->updated_by, (*now)->etag,
+		    call_clip(c, etag, 40));
+		return call_current_annotation(c, *now);
+	}
+	return auth_may_change(c, id, (*now)->created_by);
+}
+
+/*
+ * Makes an earlier revision's spans and body current again, as revision
+ * now+1 and live (an undelete if now is a tombstone).  They are checked
+ * again as an update's are: a label or an article may have gone since.
+ */
+enum status
+annotation_restore(struct call *c)
+{
+	const Gloss__V1__RestoreAnnotationRevisionRequest *q =
+	    c->req->restore_annotation_revision;
+	Gloss__V1__Annotation *now, *was, *a;
+	Gloss__V1__Article *art;
+	enum status s;
+
+	if ((s = ann_find_for_restore(c, q->id, q->etag, &now)) != STATUS_OK ||
+	    (s = ann_find_revision(c, now, q->revision, &was)) != STATUS_OK)
+		return s;
+	if ((a = ann_copy(c, now)) == NULL)
+		return call_fail(c, REASON(OUT_OF_MEMORY), NULL,
+		    "out of memory");
+	a->n_select = was->n_select;
+	a->select = was->select;
+	a->n_spans = was->n_spans;
+	a->spans = was->spans;
+	a->body_case = was->body_case;
+	a->entity = was->entity; /* the union's one pointer */
+	a->state = GLOSS__V1__STATE__STATE_ACTIVE;
+	if ((s = annotation_article(c, a->article_id, "id", NULL, &art)) !=
+	        STATUS_OK ||
+	    (s = annotation_check_spans(c, a, art, NULL)) != STATUS_OK ||
+	    (s = annotation_check_body(c, a, art, NULL)) != STATUS_OK)
+		return s;
+	a->revision = now->revision + 1;
+	if ((s = ann_record_change(c, a,
+	         GLOSS__V1__OPERATION__OPERATION_UPDATED)) != STATUS_OK ||
+	    (s = ann_store(c, now, a)) != STATUS_OK)
+		return s;
+	return ann_reply(c, GLOSS__V1__REPLY__BODY_RESTORE_ANNOTATION_REVISION,
+	    a);
+}

@@ -321,7 +321,9 @@ import_article(struct import_run *run, const Gloss__V1__Article *a)
 /* ------------------------------------------------------------ annotations */
 
 /* The revision before a, as the import stored it (NULL for the first),
- * and that a follows it as UpdateAnnotation or DeleteAnnotation would. */
+ * and that a follows it as UpdateAnnotation, DeleteAnnotation or
+ * RestoreAnnotationRevision would (only a restore follows a tombstone,
+ * and it is live). */
 static enum status
 import_previous(struct import_run *run, const Gloss__V1__Annotation *a,
     Gloss__V1__Annotation **old)
@@ -343,7 +345,8 @@ import_previous(struct import_run *run, const Gloss__V1__Annotation *a,
 		                             "is not revision 1, live, made "
 		                             "by its creation");
 	if ((*old)->revision + 1 != a->revision ||
-	    (*old)->state == GLOSS__V1__STATE__STATE_DELETED ||
+	    ((*old)->state == GLOSS__V1__STATE__STATE_DELETED &&
+	        a->state == GLOSS__V1__STATE__STATE_DELETED) ||
 	    (*old)->update_seq >= a->update_seq ||
 	    (*old)->create_seq != a->create_seq ||
 	    strcmp((*old)->created_by, a->created_by) != 0 ||

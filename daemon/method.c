@@ -27,6 +27,9 @@ static const struct method methods[] = {
 	    METHOD_WRITE, R(ANNOTATOR) },
 	[M(DELETE_ANNOTATION)] = { "DeleteAnnotation", annotation_delete,
 	    METHOD_WRITE, R(ANNOTATOR) },
+	/* An undo: the owner rule of UpdateAnnotation (annotation.c). */
+	[M(RESTORE_ANNOTATION_REVISION)] = { "RestoreAnnotationRevision",
+	    annotation_restore, METHOD_WRITE, R(ANNOTATOR) },
 	[M(LIST_ANNOTATIONS)] = { "ListAnnotations", annotation_list, 0,
 	    R(READER) },
 	[M(GET_ANNOTATION_HISTORY)] = { "GetAnnotationHistory",

@@ -51,6 +51,7 @@ enum status annotation_create(struct call *c);
 enum status annotation_get(struct call *c);
 enum status annotation_update(struct call *c);
 enum status annotation_delete(struct call *c);
+enum status annotation_restore(struct call *c);
 enum status annotation_list(struct call *c);
 enum status annotation_history(struct call *c);
 enum status label_list(struct call *c);

@@ -506,7 +506,7 @@ def listings():
     r = gloss("annotations", G001)
     lines = r.stdout.decode().splitlines()
     check(r.returncode == 0 and lines and lines[0].split() ==
-          ["ID", "KIND", "LABEL", "CHARS", "AUTHOR", "QUOTE"],
+          ["ID", "REV", "KIND", "LABEL", "CHARS", "AUTHOR", "QUOTE"],
           "annotations table header: %r" % lines[:1])
     quote_col = lines[0].index("QUOTE") if lines else 0
     check(any("accuracy/mistranslation/major" in x for x in lines) and
@@ -656,7 +656,7 @@ def snapshot():
 def test_help():
     r = gloss("--help")
     for verb in ("tag", "correct", "flag", "note", "annotations", "edit",
-                 "rm", "history", "find", "labels", "show"):
+                 "rm", "revert", "history", "find", "labels", "show"):
         check(("\n  " + verb + " ").encode() in r.stdout,
               "--help lists " + verb)
         h = gloss(verb, "--help")

@@ -98,7 +98,14 @@ def every_method(tmp):
         ("GetAnnotationHistory", lambda: {"id": ids["ann"]},
          lambda r: len(r["revisions"]) == 2),
         ("DeleteAnnotation", lambda: {"id": ids["ann"]},
-         lambda r: r["annotation"]["state"] == "STATE_DELETED"),
+         lambda r: r["annotation"]["state"] == "STATE_DELETED" and
+         ids.update(etag=r["annotation"]["etag"]) is None),
+        # The undelete: revision 2 again, as revision 4 (exported below).
+        ("RestoreAnnotationRevision", lambda: {"id": ids["ann"],
+                                               "etag": ids["etag"]},
+         lambda r: r["annotation"]["revision"] == "4" and
+         r["annotation"]["state"] == "STATE_ACTIVE" and
+         r["annotation"]["entity"]["label"] == "LOC"),
         ("ListLabels", {"set": "entity"},
          lambda r: r["sets"][0]["name"] == "entity"),
         ("AddLabel", {"set": "entity", "label": {"name": "CALLED"}},
