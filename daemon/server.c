@@ -406,6 +406,12 @@ server_stop(struct server *sv)
 		log_warn("stopping with %zu requests still being served; "
 		         "waiting for them",
 		    atomic_load(&sv->working));
+	atomic_store(&sv->drain, true);
+	server_io_wake(sv);
+	while (!atomic_load(&sv->drained) &&
+	       call_mono_ms() < t0 + 2 * SERVER_STOP_DRAIN_MS)
+		nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
+	server_wait_zero(&sv->working, call_mono_ms() + SERVER_STOP_FLUSH_MS);
 	if (!server_wait_zero(&sv->unsent,
 	        call_mono_ms() + SERVER_STOP_FLUSH_MS))
 		log_info("closing connections with %zu bytes of replies "

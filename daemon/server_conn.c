@@ -62,6 +62,7 @@ server_conn_watch(struct server *sv, struct server_conn *c, bool reading)
 {
 	struct epoll_event ev = { .data.u64 = c->id };
 
+	reading = reading && !atomic_load(&sv->drained);
 	ev.events = (reading && !c->eof ? EPOLLIN : 0) |
 	            (!c->eof ? EPOLLRDHUP : 0) |
 	            (c->out_head != NULL ? EPOLLOUT : 0);

@@ -146,6 +146,28 @@ server_io_unlisten(struct server *sv)
 	server_unlisten(sv);
 }
 
+/*
+ * The stop's last step, once what glossd had read is answered: reads what
+ * peers have sent since (each request is answered UNAVAILABLE), then reads
+ * no more, so that the close leaves no request unanswered that was written
+ * before it.  A poll sent just before a SIGTERM used to be closed on,
+ * unread, when the I/O thread was slow (under load).
+ */
+static void
+server_io_drain(struct server *sv)
+{
+	struct epoll_event ev[64];
+	int n, rounds = 0;
+
+	while (rounds++ < 64 && (n = epoll_wait(sv->epfd, ev, 64, 0)) > 0)
+		for (int i = 0; i < n; i++)
+			server_io_event(sv, &ev[i]);
+	atomic_store(&sv->drained, true);
+	for (size_t i = 0; i < sv->env->max_connections; i++)
+		if (sv->conns[i] != NULL)
+			server_conn_watch(sv, sv->conns[i], false);
+}
+
 static void *
 server_io_main(void *arg)
 {
@@ -160,6 +182,8 @@ server_io_main(void *arg)
 			server_io_event(sv, &ev[i]);
 		if (atomic_load(&sv->stopping) && sv->listening)
 			server_io_unlisten(sv);
+		if (atomic_load(&sv->drain) && !atomic_load(&sv->drained))
+			server_io_drain(sv);
 		if (call_mono_ms() >= next_tick) {
 			server_io_tick(sv);
 			next_tick = call_mono_ms() + SERVER_TICK_MS;

@@ -118,7 +118,11 @@ struct server_conn {
 struct server {
 	struct call_env *env;
 	atomic_bool stopping; /* answer UNAVAILABLE; stop accepting */
-	atomic_bool closing;  /* every thread leaves */
+	/* The stop's last step: the I/O thread reads what peers have sent
+	 * (drain), then reads no more (drained), so that nothing written
+	 * before the close goes unanswered. */
+	atomic_bool drain, drained;
+	atomic_bool closing; /* every thread leaves */
 
 	/* Listening sockets (server.c). */
 	size_t n_listen;
@@ -152,9 +156,8 @@ struct server {
 	struct server_job *job_head, **job_tail;
 	pthread_t *workers;
 	unsigned n_workers;
-	/* Requests read and not yet answered, parked ones included (not
-	 * counting the UNAVAILABLE answers of a stop): what a stop waits
-	 * for. */
+	/* Requests read and not yet answered, parked ones and the
+	 * UNAVAILABLE answers of a stop included: what a stop waits for. */
 	atomic_size_t working;
 
 	/* Long polls waiting for a commit (server_park.c). */

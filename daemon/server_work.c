@@ -68,8 +68,7 @@ server_work_done(struct server *sv, struct server_job *job,
 {
 	bool was_empty;
 
-	if (!(job->flags & SERVE_STOPPING))
-		atomic_fetch_sub(&sv->working, 1);
+	atomic_fetch_sub(&sv->working, 1);
 	free(job->msg);
 	free(job);
 	if (out == NULL)
@@ -86,8 +85,7 @@ server_work_done(struct server *sv, struct server_job *job,
 void
 server_work_queue(struct server *sv, struct server_job *job)
 {
-	if (!(job->flags & SERVE_STOPPING))
-		atomic_fetch_add(&sv->working, 1);
+	atomic_fetch_add(&sv->working, 1);
 	job->next = NULL;
 	pthread_mutex_lock(&sv->job_mu);
 	*sv->job_tail = job;

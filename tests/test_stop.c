@@ -131,9 +131,12 @@ poller_main(void *arg)
 
 	while (again) {
 		peer_req_poll(&q, &l, since, 30000);
+		/* Sent when the last byte is written, not when the send began:
+		 * a poll still being written as the SIGTERM came is late, not
+		 * dropped (the test's race under load, not glossd's). */
+		again = peer_send(fd, ++id, &q);
 		sent = peer_now_ms();
-		if (!peer_send(fd, ++id, &q) ||
-		    (r = peer_recv(fd, &rid, 15000)) == NULL) {
+		if (!again || (r = peer_recv(fd, &rid, 15000)) == NULL) {
 			if (*p->sigterm_ms == 0 || sent < *p->sigterm_ms)
 				p->dropped++;
 			else
@@ -157,17 +160,23 @@ pollers_start(const struct harness *h, pthread_t tp[20], struct poller p[20],
 	}
 }
 
-/* Waits for the 20 followers; none may have lost a poll sent before the
- * SIGTERM.  How their last polls ended goes into n[3]. */
+/* Waits for the 20 followers.  How their last polls ended goes into
+ * n[0..3): empty, UNAVAILABLE, sent as glossd closed; n[3]: polls sent
+ * before the SIGTERM and lost or refused otherwise (must be none). */
 static void
-pollers_join(pthread_t tp[20], struct poller p[20], int n[3])
+pollers_join(pthread_t tp[20], struct poller p[20], int n[4])
 {
+	int lost = 0;
+
+	/* Every thread joined before any assertion: a failing one must not
+	 * leave threads reading this round's stack. */
 	for (int i = 0; i < 20; i++) {
 		pthread_join(tp[i], NULL);
-		assert_int_equal(p[i].dropped + p[i].other, 0);
+		lost += p[i].dropped + p[i].other;
 		n[0] += p[i].empty, n[1] += p[i].unavailable;
 		n[2] += p[i].late;
 	}
+	n[3] = lost;
 }
 
 /* Runs 8 writers and 20 followers into a SIGTERM; glossd must exit 0
@@ -179,7 +188,7 @@ sigterm_round(struct harness *h, int round, struct writer_run w[8])
 	volatile int64_t sigterm_ms = 0;
 	struct poller p[20];
 	pthread_t t[8], tp[20];
-	int status, ok = 0, refused = 0, lost = 0, polls[3] = { 0, 0, 0 };
+	int status, ok = 0, refused = 0, lost = 0, polls[4] = { 0, 0, 0, 0 };
 
 	assert_true(harness_start(h, NULL));
 	pollers_start(h, tp, p, &sigterm_ms);
@@ -201,13 +210,14 @@ sigterm_round(struct harness *h, int round, struct writer_run w[8])
 	print_message("round %d: exit %d after %lld ms\n", round,
 	    WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 	    (long long)(peer_now_ms() - sigterm_ms));
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_true(peer_now_ms() - sigterm_ms < 10000);
 	for (int i = 0; i < 8; i++) {
 		pthread_join(t[i], NULL);
 		ok += w[i].ok, refused += w[i].refused;
 		lost += w[i].unanswered;
 	}
+	assert_int_equal(polls[3], 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(peer_now_ms() - sigterm_ms < 10000);
 	print_message("round %d: %d writes OK, %d UNAVAILABLE, %d sent as "
 	              "glossd closed; followers' last polls: %d answered "
 	              "empty, %d UNAVAILABLE, %d sent as glossd closed\n",
