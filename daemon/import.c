@@ -6,9 +6,11 @@
  * DeleteAnnotation and AddLabel could have stored, plus what only an
  * export carries (ids, authors, times, revisions, etags, sequence numbers),
  * checked to be consistent.  The call itself (data, tokens, the durable
- * state) is export_import.c's.  One room of some 650 lines: the checks run
+ * state) is export_import.c's.  One room of some 680 lines: the checks run
  * when the import ends re-run those of the records, and share their
- * helpers (the line in every message, the group rule, the deferrals).
+ * helpers (the line in every message, the group rule, the deferrals) and
+ * the format of a deferred check, which import_defer() writes and
+ * import_deferred() reads back.
  */
 #include <inttypes.h>
 #include <stdio.h>
